@@ -1,0 +1,16 @@
+//! Pure types and rules of a county medical consortium: identity numbers, division codes, the
+//! organisation and staff registries. No I/O, no clock reads: `now` and `today` are parameters.
+#![warn(missing_docs)]
+
+#[macro_use]
+mod macros;
+pub mod facility;
+pub mod ids;
+pub mod identity;
+pub mod page;
+pub mod population;
+pub mod staffing;
+pub mod validation;
+
+pub use validation::{FieldError, Invalid};
+pub use staffing::{NewPosting, NewStaff, Posting, PostingDraft, Staff, StaffDraft, TitleRecord, validate_posting, validate_staff};

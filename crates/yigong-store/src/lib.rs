@@ -1,0 +1,34 @@
+//! Storage on SQLite (the embedded default) and PostgreSQL, with sqlx's concrete drivers.
+//!
+//! One [`Db`] chosen by URL scheme; store functions take a [`Tx`] that the caller in
+//! `yigong-app` opens and commits, so a use case's writes are all-or-nothing. Queries are
+//! written once where the two dialects agree and branch per backend only where they differ.
+
+pub mod consortium;
+mod db;
+pub mod department;
+mod error;
+pub mod institution;
+pub mod population;
+pub mod staff;
+
+pub use db::{Backend, Db, Tx};
+pub use error::{StoreError, classify};
+
+/// Tenant tables: every one carries `consortium_id`, the future distribution key, as the
+/// first column of its primary key. The schema lint test checks the migrations against this
+/// list and [`REFERENCE_TABLES`], so a new table must be placed in one of the two.
+pub const TENANT_TABLES: &[&str] = &[
+    "consortium",
+    "institution",
+    "institution_membership",
+    "department",
+    "staff",
+    "staff_title",
+    "posting",
+    "household",
+    "health_record",
+];
+
+/// Global reference tables, read-only to tenants and replicated to every node.
+pub const REFERENCE_TABLES: &[&str] = &["division", "division_population"];
