@@ -1,1 +1,11 @@
-//! placeholder
+//! Use cases: validate with the domain rules, read and write through the store in one
+//! transaction, and return domain values. The HTTP layer, the CLI and jobs all come through
+//! here, so a rule written once holds for every door.
+
+mod ctx;
+mod error;
+pub mod registry;
+pub mod seed;
+
+pub use ctx::{Clock, Ctx, FixedClock, SystemClock};
+pub use error::AppError;

@@ -1,1 +1,59 @@
-//! placeholder
+//! The HTTP face of yigong: the JSON API under `/api/v1`, its OpenAPI description at
+//! `/api/openapi.json`, a browsable API page at `/api/docs`, and `/healthz`. Handlers are
+//! thin: extract, call one use case in `yigong-app`, convert to a response body.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use yigong_app::Ctx;
+
+mod docs;
+pub mod dto;
+pub mod error;
+pub mod page;
+pub mod routes;
+
+pub use error::{ApiError, ErrorBody};
+
+/// The state every handler receives.
+pub type AppState = Arc<Ctx>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "yigong 医共 API", description = "County medical consortium platform: organisation and staff registry."),
+    tags((name = "registry", description = "Consortia, institutions, departments, staff and postings"),
+         (name = "system", description = "Health and description of the service"))
+)]
+struct ApiDoc;
+
+/// The routes and their OpenAPI description, before state is attached.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::system::router())
+        .merge(routes::consortia::router())
+        .merge(routes::institutions::router())
+        .merge(routes::staff::router())
+        .split_for_parts()
+}
+
+/// The whole application: API, description, docs page, fallback, request ids and tracing.
+pub fn app(ctx: Ctx) -> Router {
+    let (api, openapi) = api();
+    let openapi = Arc::new(openapi);
+    let request_id = HeaderName::from_static("x-request-id");
+    api.merge(docs::router(openapi))
+        .fallback(|| async { ApiError::NoRoute })
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            // Method, path and request id only: paths carry ids, never names or ID numbers.
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(Arc::new(ctx))
+}

@@ -1,0 +1,55 @@
+//! The application context: database and clock, built by the binary and shared by every
+//! request and job.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use yigong_store::Db;
+
+/// The source of "now". Use cases never read the system clock directly, so tests can fix it.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock stopped at one instant, for tests and reproducible generation.
+#[derive(Debug)]
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+/// Database and clock.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The database.
+    pub db: Db,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Ctx {
+    /// A context on the system clock.
+    pub fn new(db: Db) -> Self {
+        Self { db, clock: Arc::new(SystemClock) }
+    }
+
+    /// The calendar day in China (UTC+8), which dates such as posting periods refer to.
+    pub fn today(&self) -> NaiveDate {
+        let china = FixedOffset::east_opt(8 * 3600).expect("valid offset");
+        self.clock.now().with_timezone(&china).date_naive()
+    }
+}

@@ -1,0 +1,412 @@
+//! Organisation and staff registry use cases: consortia, institutions, departments, staff and
+//! postings. Every write validates with the domain rules and commits in one transaction.
+
+use tracing::instrument;
+use yigong_domain::facility::{
+    self, Consortium, ConsortiumDraft, Department, DepartmentDraft, Institution, InstitutionDraft, InstitutionKind,
+};
+use yigong_domain::ids::{ConsortiumId, DepartmentId, InstitutionId, PostingId, StaffId};
+use yigong_domain::page::{Page, PageRequest};
+use yigong_domain::{Invalid, Posting, PostingDraft, Staff, StaffDraft, TitleRecord, staffing};
+use yigong_store::institution::Membership;
+use yigong_store::{Tx, consortium as consortia, department as departments, institution as institutions, population};
+use yigong_store::{staff as staff_store};
+
+use crate::error::conflict_on_field;
+use crate::{AppError, Ctx};
+
+pub use yigong_store::institution::Filter as InstitutionFilter;
+pub use yigong_store::staff::Filter as StaffFilter;
+
+/// Registers a consortium.
+#[instrument(skip_all)]
+pub async fn create_consortium(ctx: &Ctx, draft: ConsortiumDraft) -> Result<Consortium, AppError> {
+    let new = facility::validate_consortium(&draft)?;
+    let mut tx = ctx.db.begin_write().await?;
+    let c = consortia::insert(&mut tx, ConsortiumId::new_v7(), &new, ctx.clock.now()).await?;
+    tx.commit().await?;
+    Ok(c)
+}
+
+/// Every consortium of the deployment.
+pub async fn list_consortia(ctx: &Ctx) -> Result<Vec<Consortium>, AppError> {
+    let mut tx = ctx.db.begin().await?;
+    Ok(consortia::list(&mut tx).await?)
+}
+
+/// One consortium.
+pub async fn get_consortium(ctx: &Ctx, id: ConsortiumId) -> Result<Consortium, AppError> {
+    let mut tx = ctx.db.begin().await?;
+    consortia::find(&mut tx, id).await?.ok_or(AppError::not_found("consortium"))
+}
+
+async fn consortium_in(tx: &mut Tx, id: ConsortiumId) -> Result<Consortium, AppError> {
+    consortia::find(tx, id).await?.ok_or(AppError::not_found("consortium"))
+}
+
+async fn institution_in(tx: &mut Tx, c: ConsortiumId, id: InstitutionId) -> Result<Institution, AppError> {
+    institutions::find(tx, c, id).await?.ok_or(AppError::not_found("institution"))
+}
+
+/// Validates a draft against the consortium, its parent and the division reference data.
+async fn validated_institution(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    consortium: &Consortium,
+    draft: &InstitutionDraft,
+    self_id: Option<InstitutionId>,
+) -> Result<facility::NewInstitution, AppError> {
+    let parent = match draft.parent_id {
+        Some(p) => institutions::find(tx, consortium.id, p).await?,
+        None => None,
+    };
+    let new = facility::validate_institution(draft, consortium, parent.as_ref())?;
+    if self_id.is_some() && self_id == new.parent_id {
+        return Err(Invalid::one("parent_id", "parent_is_self", "an institution cannot be its own parent").into());
+    }
+    // Where the county's village codes are loaded, a code must name a real division.
+    let county = consortium.county_code.as_str();
+    if population::county_has_villages(tx, county).await?
+        && !population::division_exists(tx, new.division_code.as_str(), ctx.today()).await?
+    {
+        return Err(Invalid::one("division_code", "division_code_unknown", "no such division in the county").into());
+    }
+    Ok(new)
+}
+
+/// Registers an institution; members also get their first membership period.
+#[instrument(skip_all, fields(consortium.id = %consortium_id))]
+pub async fn create_institution(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    draft: InstitutionDraft,
+) -> Result<Institution, AppError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let consortium = consortium_in(&mut tx, consortium_id).await?;
+    let new = validated_institution(ctx, &mut tx, &consortium, &draft, None).await?;
+    let institution = institutions::record(consortium_id, InstitutionId::new_v7(), new, ctx.clock.now());
+    institutions::insert(&mut tx, &institution)
+        .await
+        .map_err(|e| conflict_on_field(e, "institution_code_taken", "code", "another institution has this code"))?;
+    if matches!(institution.kind, InstitutionKind::Member(_)) {
+        let joined = Membership { valid_from: ctx.today(), valid_to: None, reason: "registered".into() };
+        institutions::insert_membership(&mut tx, consortium_id, institution.id, &joined).await?;
+    }
+    tx.commit().await?;
+    Ok(institution)
+}
+
+/// Replaces an institution's fields.
+#[instrument(skip_all, fields(consortium.id = %consortium_id, institution.id = %id))]
+pub async fn update_institution(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    id: InstitutionId,
+    draft: InstitutionDraft,
+) -> Result<Institution, AppError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let consortium = consortium_in(&mut tx, consortium_id).await?;
+    let old = institution_in(&mut tx, consortium_id, id).await?;
+    let new = validated_institution(ctx, &mut tx, &consortium, &draft, Some(id)).await?;
+    let mut updated = institutions::record(consortium_id, id, new, ctx.clock.now());
+    updated.created_at = old.created_at;
+    institutions::update(&mut tx, &updated)
+        .await
+        .map_err(|e| conflict_on_field(e, "institution_code_taken", "code", "another institution has this code"))?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// One institution with its membership history.
+pub async fn get_institution(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    id: InstitutionId,
+) -> Result<(Institution, Vec<Membership>), AppError> {
+    let mut tx = ctx.db.begin().await?;
+    let institution = institution_in(&mut tx, consortium_id, id).await?;
+    let history = institutions::memberships(&mut tx, consortium_id, id).await?;
+    Ok((institution, history))
+}
+
+/// One institution by its code.
+pub async fn find_institution_by_code(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    code: &str,
+) -> Result<Institution, AppError> {
+    let mut tx = ctx.db.begin().await?;
+    institutions::find_by_code(&mut tx, consortium_id, code).await?.ok_or(AppError::not_found("institution"))
+}
+
+/// A page of institutions.
+pub async fn list_institutions(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    filter: &InstitutionFilter,
+    page: &PageRequest,
+) -> Result<Page<Institution>, AppError> {
+    let mut tx = ctx.db.begin().await?;
+    consortium_in(&mut tx, consortium_id).await?;
+    Ok(institutions::list(&mut tx, consortium_id, filter, page).await?)
+}
+
+/// Adds a department to an institution.
+#[instrument(skip_all, fields(consortium.id = %consortium_id, institution.id = %institution_id))]
+pub async fn create_department(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    institution_id: InstitutionId,
+    draft: DepartmentDraft,
+) -> Result<Department, AppError> {
+    let new = facility::validate_department(&draft)?;
+    let mut tx = ctx.db.begin_write().await?;
+    institution_in(&mut tx, consortium_id, institution_id).await?;
+    let department = Department {
+        id: DepartmentId::new_v7(),
+        consortium_id,
+        institution_id,
+        subject_code: new.subject_code,
+        name: new.name,
+        kind: new.kind,
+        created_at: ctx.clock.now(),
+    };
+    departments::insert(&mut tx, &department)
+        .await
+        .map_err(|e| conflict_on_field(e, "department_name_taken", "name", "the institution has a department of this name"))?;
+    tx.commit().await?;
+    Ok(department)
+}
+
+/// Replaces a department's fields.
+pub async fn update_department(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    institution_id: InstitutionId,
+    id: DepartmentId,
+    draft: DepartmentDraft,
+) -> Result<Department, AppError> {
+    let new = facility::validate_department(&draft)?;
+    let mut tx = ctx.db.begin_write().await?;
+    let old = departments::find(&mut tx, consortium_id, id)
+        .await?
+        .filter(|d| d.institution_id == institution_id)
+        .ok_or(AppError::not_found("department"))?;
+    let department = Department { subject_code: new.subject_code, name: new.name, kind: new.kind, ..old };
+    departments::update(&mut tx, &department)
+        .await
+        .map_err(|e| conflict_on_field(e, "department_name_taken", "name", "the institution has a department of this name"))?;
+    tx.commit().await?;
+    Ok(department)
+}
+
+/// A page of an institution's departments.
+pub async fn list_departments(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    institution_id: InstitutionId,
+    query: Option<&str>,
+    page: &PageRequest,
+) -> Result<Page<Department>, AppError> {
+    let mut tx = ctx.db.begin().await?;
+    institution_in(&mut tx, consortium_id, institution_id).await?;
+    Ok(departments::list(&mut tx, consortium_id, institution_id, query, page).await?)
+}
+
+async fn exists(tx: &mut Tx, c: ConsortiumId, id: Option<InstitutionId>) -> Result<bool, AppError> {
+    Ok(match id {
+        Some(id) => institutions::find(tx, c, id).await?.is_some(),
+        None => false,
+    })
+}
+
+/// Registers a staff member with the first entry of their title history.
+#[instrument(skip_all, fields(consortium.id = %consortium_id))]
+pub async fn create_staff(ctx: &Ctx, consortium_id: ConsortiumId, draft: StaffDraft) -> Result<Staff, AppError> {
+    let mut tx = ctx.db.begin_write().await?;
+    consortium_in(&mut tx, consortium_id).await?;
+    let employer = exists(&mut tx, consortium_id, draft.employer_institution_id).await?;
+    let registered = exists(&mut tx, consortium_id, draft.registered_institution_id).await?;
+    let new = staffing::validate_staff(&draft, employer, registered, ctx.today())?;
+    let now = ctx.clock.now();
+    let staff = Staff {
+        id: StaffId::new_v7(),
+        consortium_id,
+        code: new.code,
+        name: new.name,
+        sex: new.sex,
+        resident_id: new.resident_id,
+        category: new.category,
+        title_level: new.title.level,
+        title_name: new.title.name.clone(),
+        practice_certificate_no: new.practice_certificate_no,
+        practice_category: new.practice_category,
+        practice_scope: new.practice_scope,
+        registered_institution_id: new.registered_institution_id,
+        multi_site: new.multi_site,
+        employer_institution_id: new.employer_institution_id,
+        created_at: now,
+        updated_at: now,
+    };
+    staff_store::insert(&mut tx, &staff)
+        .await
+        .map_err(|e| conflict_on_field(e, "staff_code_taken", "code", "another staff member has this number"))?;
+    staff_store::insert_title(&mut tx, consortium_id, staff.id, &new.title).await?;
+    tx.commit().await?;
+    Ok(staff)
+}
+
+/// Replaces a staff member's fields; a changed title adds to the title history.
+#[instrument(skip_all, fields(consortium.id = %consortium_id, staff.id = %id))]
+pub async fn update_staff(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    id: StaffId,
+    draft: StaffDraft,
+) -> Result<Staff, AppError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let old = staff_store::find(&mut tx, consortium_id, id).await?.ok_or(AppError::not_found("staff"))?;
+    let employer = exists(&mut tx, consortium_id, draft.employer_institution_id).await?;
+    let registered = exists(&mut tx, consortium_id, draft.registered_institution_id).await?;
+    let new = staffing::validate_staff(&draft, employer, registered, ctx.today())?;
+    let title_changed = old.title_level != new.title.level || old.title_name != new.title.name;
+    let staff = Staff {
+        code: new.code,
+        name: new.name,
+        sex: new.sex,
+        resident_id: new.resident_id,
+        category: new.category,
+        title_level: new.title.level,
+        title_name: new.title.name.clone(),
+        practice_certificate_no: new.practice_certificate_no,
+        practice_category: new.practice_category,
+        practice_scope: new.practice_scope,
+        registered_institution_id: new.registered_institution_id,
+        multi_site: new.multi_site,
+        employer_institution_id: new.employer_institution_id,
+        updated_at: ctx.clock.now(),
+        ..old
+    };
+    staff_store::update(&mut tx, &staff)
+        .await
+        .map_err(|e| conflict_on_field(e, "staff_code_taken", "code", "another staff member has this number"))?;
+    if title_changed {
+        staff_store::insert_title(&mut tx, consortium_id, id, &new.title).await.map_err(|e| {
+            conflict_on_field(e, "title_same_day", "title_since", "the title already changed on that day")
+        })?;
+    }
+    tx.commit().await?;
+    Ok(staff)
+}
+
+/// One staff member with their title history.
+pub async fn get_staff(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    id: StaffId,
+) -> Result<(Staff, Vec<TitleRecord>), AppError> {
+    let mut tx = ctx.db.begin().await?;
+    let staff = staff_store::find(&mut tx, consortium_id, id).await?.ok_or(AppError::not_found("staff"))?;
+    let titles = staff_store::titles(&mut tx, consortium_id, id).await?;
+    Ok((staff, titles))
+}
+
+/// A page of staff. An institution filter without a day means today.
+pub async fn list_staff(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    filter: &StaffFilter,
+    page: &PageRequest,
+) -> Result<Page<Staff>, AppError> {
+    let mut filter = filter.clone();
+    if filter.institution.is_some() && filter.on.is_none() {
+        filter.on = Some(ctx.today());
+    }
+    let mut tx = ctx.db.begin().await?;
+    consortium_in(&mut tx, consortium_id).await?;
+    Ok(staff_store::list(&mut tx, consortium_id, &filter, page).await?)
+}
+
+async fn validated_posting(
+    tx: &mut Tx,
+    consortium_id: ConsortiumId,
+    draft: &PostingDraft,
+) -> Result<staffing::NewPosting, AppError> {
+    let institution = match draft.institution_id {
+        Some(i) => institutions::find(tx, consortium_id, i).await?,
+        None => None,
+    };
+    let department_owner = match draft.department_id {
+        Some(d) => departments::find(tx, consortium_id, d).await?.map(|d| d.institution_id),
+        None => None,
+    };
+    Ok(staffing::validate_posting(draft, institution.as_ref(), department_owner)?)
+}
+
+/// Posts a staff member at an institution for a period.
+#[instrument(skip_all, fields(consortium.id = %consortium_id, staff.id = %staff_id))]
+pub async fn create_posting(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    staff_id: StaffId,
+    draft: PostingDraft,
+) -> Result<Posting, AppError> {
+    let mut tx = ctx.db.begin_write().await?;
+    staff_store::find(&mut tx, consortium_id, staff_id).await?.ok_or(AppError::not_found("staff"))?;
+    let new = validated_posting(&mut tx, consortium_id, &draft).await?;
+    let posting = Posting {
+        id: PostingId::new_v7(),
+        consortium_id,
+        staff_id,
+        institution_id: new.institution_id,
+        department_id: new.department_id,
+        position: new.position,
+        source: new.source,
+        valid_from: new.valid_from,
+        valid_to: new.valid_to,
+        created_at: ctx.clock.now(),
+    };
+    staff_store::insert_posting(&mut tx, &posting).await?;
+    tx.commit().await?;
+    Ok(posting)
+}
+
+/// Replaces a posting's fields (e.g. ends it early by setting `valid_to`).
+pub async fn update_posting(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    staff_id: StaffId,
+    id: PostingId,
+    draft: PostingDraft,
+) -> Result<Posting, AppError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let old = staff_store::find_posting(&mut tx, consortium_id, id)
+        .await?
+        .filter(|p| p.staff_id == staff_id)
+        .ok_or(AppError::not_found("posting"))?;
+    let new = validated_posting(&mut tx, consortium_id, &draft).await?;
+    let posting = Posting {
+        institution_id: new.institution_id,
+        department_id: new.department_id,
+        position: new.position,
+        source: new.source,
+        valid_from: new.valid_from,
+        valid_to: new.valid_to,
+        ..old
+    };
+    staff_store::update_posting(&mut tx, &posting).await?;
+    tx.commit().await?;
+    Ok(posting)
+}
+
+/// A page of a staff member's postings.
+pub async fn list_postings(
+    ctx: &Ctx,
+    consortium_id: ConsortiumId,
+    staff_id: StaffId,
+    page: &PageRequest,
+) -> Result<Page<Posting>, AppError> {
+    let mut tx = ctx.db.begin().await?;
+    staff_store::find(&mut tx, consortium_id, staff_id).await?.ok_or(AppError::not_found("staff"))?;
+    Ok(staff_store::list_postings(&mut tx, consortium_id, staff_id, page).await?)
+}

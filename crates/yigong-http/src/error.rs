@@ -1,0 +1,190 @@
+//! One error type for the whole API, one JSON shape for every failure:
+//! `{"error": "<stable_code>", "message": "...", "fields": {"<field>": {"code": ..., "message": ...}}}`.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+use yigong_app::AppError;
+use yigong_domain::Invalid;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code; clients and the UI branch on it. Never renamed.
+    #[schema(example = "invalid_input")]
+    pub error: &'static str,
+    /// English explanation; may change.
+    pub message: String,
+    /// Per-field errors, for `invalid_input`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, FieldErrorBody>,
+}
+
+/// One wrong field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorBody {
+    /// Stable code, e.g. `division_code_invalid`.
+    pub code: &'static str,
+    /// English explanation.
+    pub message: String,
+}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Request fields broke a rule (422).
+    #[error("invalid input")]
+    Invalid(Invalid),
+    /// The body is not JSON of the expected shape (400).
+    #[error("malformed body: {0}")]
+    MalformedBody(String),
+    /// The query string or a path segment is malformed (400).
+    #[error("malformed request: {0}")]
+    MalformedRequest(String),
+    /// The resource does not exist (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// No route for this path (404).
+    #[error("no such route")]
+    NoRoute,
+    /// Conflicts with current state (409).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// Anything the client cannot fix (500; the cause is logged, not returned).
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            // Codes are API: never rename one, add a new one.
+            Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
+            Self::MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            Self::MalformedRequest(_) => (StatusCode::BAD_REQUEST, "malformed_request"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::NoRoute => (StatusCode::NOT_FOUND, "no_route"),
+            Self::Conflict(rule) => (StatusCode::CONFLICT, rule),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// The JSON body of this error.
+    pub fn body(&self) -> ErrorBody {
+        let (_, code) = self.status_and_code();
+        let mut fields = BTreeMap::new();
+        let message = match self {
+            Self::Invalid(invalid) => {
+                for (name, f) in invalid.by_field() {
+                    fields.insert(name.to_owned(), FieldErrorBody { code: f.code, message: f.message.clone() });
+                }
+                "some fields are not valid; see fields".to_owned()
+            }
+            Self::Internal(_) => "internal error; the operator can find the cause by the request id".to_owned(),
+            other => other.to_string(),
+        };
+        ErrorBody { error: code, message, fields }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(cause) = &self {
+            // The cause may name tables or constraints, never personal data: store errors
+            // carry no bound values.
+            tracing::error!(%cause, "request failed");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(i) => Self::Invalid(i),
+            AppError::NotFound { what } => Self::NotFound(what),
+            AppError::Conflict { rule } => Self::Conflict(rule),
+            AppError::Store(s) => Self::Internal(s.to_string()),
+        }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> Self {
+        Self::Invalid(e)
+    }
+}
+
+/// `Json` whose rejections answer in the API's error shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ApiError::MalformedBody("expected Content-Type: application/json".into()))
+            }
+            Err(e) => Err(ApiError::MalformedBody(e.body_text())),
+        }
+    }
+}
+
+/// `Query` whose rejections answer in the API's error shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e: QueryRejection| ApiError::MalformedRequest(e.body_text()))
+    }
+}
+
+/// `Path` whose rejections answer in the API's error shape (a malformed id is a 404: no
+/// resource can have it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e: PathRejection| ApiError::MalformedRequest(e.body_text()))
+    }
+}

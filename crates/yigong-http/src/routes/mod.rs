@@ -1,0 +1,6 @@
+//! Route modules, one per domain, each with `router() -> OpenApiRouter<AppState>`.
+
+pub mod consortia;
+pub mod institutions;
+pub mod staff;
+pub mod system;
