@@ -47,6 +47,15 @@ impl Ctx {
         Self { db, clock: Arc::new(SystemClock) }
     }
 
+    /// Pings the database and names its kind (`sqlite` or `postgres`).
+    pub async fn health(&self) -> Result<&'static str, crate::AppError> {
+        self.db.ping().await?;
+        Ok(match self.db.backend() {
+            yigong_store::Backend::Sqlite => "sqlite",
+            yigong_store::Backend::Postgres => "postgres",
+        })
+    }
+
     /// The calendar day in China (UTC+8), which dates such as posting periods refer to.
     pub fn today(&self) -> NaiveDate {
         let china = FixedOffset::east_opt(8 * 3600).expect("valid offset");

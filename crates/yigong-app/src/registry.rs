@@ -8,7 +8,7 @@ use yigong_domain::facility::{
 use yigong_domain::ids::{ConsortiumId, DepartmentId, InstitutionId, PostingId, StaffId};
 use yigong_domain::page::{Page, PageRequest};
 use yigong_domain::{Invalid, Posting, PostingDraft, Staff, StaffDraft, TitleRecord, staffing};
-use yigong_store::institution::Membership;
+use yigong_domain::facility::Membership;
 use yigong_store::{Tx, consortium as consortia, department as departments, institution as institutions, population};
 use yigong_store::{staff as staff_store};
 

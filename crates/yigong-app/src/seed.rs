@@ -5,7 +5,7 @@ use tracing::instrument;
 use yigong_domain::facility::{Consortium, Department, Institution, InstitutionKind};
 use yigong_domain::population::{Division, HealthRecord, Household};
 use yigong_domain::{Posting, Staff, TitleRecord};
-use yigong_store::institution::Membership;
+use yigong_domain::facility::Membership;
 use yigong_store::{consortium as consortia, department, institution, population, staff};
 
 use crate::{AppError, Ctx};

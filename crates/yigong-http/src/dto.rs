@@ -9,7 +9,7 @@ use yigong_domain::facility::{
 };
 use yigong_domain::ids::{DepartmentId, InstitutionId};
 use yigong_domain::{Posting, PostingDraft, Staff, StaffDraft, TitleRecord};
-use yigong_store::institution::Membership;
+use yigong_domain::facility::Membership;
 
 /// A new consortium.
 #[derive(Debug, Deserialize, ToSchema)]

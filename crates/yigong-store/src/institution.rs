@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
-use yigong_domain::facility::{AgencyKind, Institution, InstitutionKind, NewInstitution, Ownership, Service, Tier};
+use yigong_domain::facility::{
+    AgencyKind, Institution, InstitutionKind, Membership, NewInstitution, Ownership, Service, Tier,
+};
 use yigong_domain::identity::DivisionCode;
 use yigong_domain::ids::{ConsortiumId, InstitutionId};
 use yigong_domain::page::{Page, PageRequest};
@@ -229,17 +231,6 @@ pub async fn child_counts(tx: &mut Tx, consortium: ConsortiumId) -> Result<Vec<(
     let rows: Vec<(Uuid, i64)> =
         on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_all(conn).await)?;
     Ok(rows.into_iter().map(|(id, n)| (InstitutionId::from_uuid(id), n)).collect())
-}
-
-/// One row of the membership history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Membership {
-    /// First day of membership.
-    pub valid_from: NaiveDate,
-    /// Last day, if the institution left.
-    pub valid_to: Option<NaiveDate>,
-    /// Why it joined (or left).
-    pub reason: String,
 }
 
 /// Opens a membership period.

@@ -1,1 +1,65 @@
-//! placeholder
+//! Test databases: a migrated, empty database per test, on either backend.
+//!
+//! [`sqlite`] opens a temp-file SQLite database. [`postgres`] clones a fresh database from a
+//! migrated template on a throwaway PostgreSQL cluster that the test process starts the first
+//! time it is asked for one (`initdb` in a temp directory, Unix socket only, `fsync=off`) and
+//! that a watchdog process stops and deletes when the test process exits. Without PostgreSQL
+//! server binaries [`postgres`] skips with one line on stderr, unless [`ci_strict`] says the
+//! environment demands every suite run, in which case it panics.
+//!
+//! ```no_run
+//! # async fn suite(db: &yigong_store::Db) {}
+//! # async fn example() {
+//! for backend in [yigong_testkit::Backend::Sqlite, yigong_testkit::Backend::Postgres] {
+//!     let Some(test_db) = yigong_testkit::db(backend).await else { continue };
+//!     suite(&test_db.db).await;
+//! }
+//! # }
+//! ```
+//!
+//! Run the tests with `cargo test` (one process per test binary, so one cluster per binary),
+//! not with a runner that starts a process per test: each process would `initdb` its own
+//! cluster.
+
+mod pg;
+mod sqlite;
+
+pub use yigong_store::Backend;
+
+pub use pg::postgres;
+pub use sqlite::sqlite;
+
+/// A migrated, empty database for one test; dropping it releases it (the SQLite temp file is
+/// removed, the PostgreSQL database dropped, both best-effort).
+#[derive(Debug)]
+pub struct TestDb {
+    /// The open pool.
+    pub db: yigong_store::Db,
+    /// The URL it was opened with, for code that connects on its own (e.g. a server under test).
+    pub url: String,
+    /// Dropped after `db`, so the pool handle goes first.
+    _guard: Guard,
+}
+
+/// What a [`TestDb`] releases when dropped.
+#[derive(Debug)]
+enum Guard {
+    /// The directory holding the SQLite file.
+    Sqlite(#[allow(dead_code, reason = "held for its Drop")] tempfile::TempDir),
+    /// The PostgreSQL database to drop.
+    Postgres(#[allow(dead_code, reason = "held for its Drop")] pg::DropDatabase),
+}
+
+/// A migrated, empty database on `backend`; `None` only where [`postgres`] skips.
+pub async fn db(backend: Backend) -> Option<TestDb> {
+    match backend {
+        Backend::Sqlite => Some(sqlite().await),
+        Backend::Postgres => postgres().await,
+    }
+}
+
+/// Whether the environment demands every suite run: `CI` is `true` (or `1`), as CI services
+/// set it. Then a missing PostgreSQL fails the test instead of skipping it.
+pub fn ci_strict() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}

@@ -337,3 +337,15 @@ fn check_parent(
         }
     }
 }
+
+/// One row of the membership history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// First day of membership.
+    pub valid_from: NaiveDate,
+    /// Last day, if the institution left.
+    pub valid_to: Option<NaiveDate>,
+    /// Why it joined (or left).
+    pub reason: String,
+}
+

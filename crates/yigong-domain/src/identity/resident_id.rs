@@ -121,7 +121,7 @@ impl ResidentId {
         if birth > today {
             return Err(ResidentIdError::FutureBirthDate);
         }
-        if origin == IdOrigin::Entered18 && number.chars().last() != Some(check_char(&number[..17])) {
+        if origin == IdOrigin::Entered18 && !number.ends_with(check_char(&number[..17])) {
             return Err(ResidentIdError::CheckDigit);
         }
         Ok(Self { number, origin })

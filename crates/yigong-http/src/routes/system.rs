@@ -28,10 +28,6 @@ struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "system",
     responses((status = 200, body = Health), (status = 500, body = ErrorBody)))]
 async fn healthz(State(ctx): State<AppState>) -> Result<Json<Health>, ApiError> {
-    ctx.db.ping().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let database = match ctx.db.backend() {
-        yigong_store::Backend::Sqlite => "sqlite",
-        yigong_store::Backend::Postgres => "postgres",
-    };
+    let database = ctx.health().await?;
     Ok(Json(Health { status: "ok", database }))
 }

@@ -2,6 +2,7 @@
 //! PostgreSQL database, so passing on one backend proves nothing the other breaks.
 
 mod registry;
+mod schema;
 
 use yigong_testkit::Backend;
 
@@ -32,4 +33,5 @@ on_both! {
     rollback_leaves_nothing => registry::rollback_leaves_nothing,
     tenants_are_isolated => registry::tenants_are_isolated,
     residents_bulk_load => registry::residents_bulk_load,
+    schema_lint => schema::every_tenant_table_is_keyed_by_consortium,
 }

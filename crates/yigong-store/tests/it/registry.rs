@@ -10,7 +10,8 @@ use yigong_domain::page::PageRequest;
 use yigong_domain::population::{HealthRecord, Household};
 use yigong_domain::staffing::{PostingSource, StaffCategory, TitleLevel};
 use yigong_domain::{Posting, Staff, TitleRecord};
-use yigong_store::institution::{Filter, Membership};
+use yigong_domain::facility::Membership;
+use yigong_store::institution::Filter;
 use yigong_store::{Db, StoreError, consortium, department, institution, population, staff};
 
 fn at(day: u32) -> chrono::DateTime<Utc> {
