@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod macros;
+pub mod access;
 pub mod facility;
 pub mod ids;
 pub mod identity;
