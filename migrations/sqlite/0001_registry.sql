@@ -168,7 +168,7 @@ CREATE TABLE health_record (
     -- 健康档案编号: 12-digit village code + 5-digit serial.
     record_no               TEXT NOT NULL,
     household_id            BLOB,
-    -- Relation to the household head, GB/T 4761 code (02 = head's spouse...; 01 = head).
+    -- Relation to the household head, GB/T 4761 code (02 = the head, 10 = spouse, 20 = son...).
     household_relation      TEXT,
     name                    TEXT NOT NULL,
     sex                     TEXT NOT NULL,

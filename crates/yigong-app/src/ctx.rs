@@ -32,6 +32,29 @@ impl Clock for FixedClock {
     }
 }
 
+/// A clock that moves only when told, for tests and simulations of expiry and lockout.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    /// A clock showing `start`.
+    pub fn new(start: DateTime<Utc>) -> Self {
+        Self(std::sync::Mutex::new(start))
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// Database and clock.
 #[derive(Debug, Clone)]
 pub struct Ctx {
@@ -39,12 +62,14 @@ pub struct Ctx {
     pub db: Db,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Login attempts per client, shared by every request.
+    pub throttle: Arc<crate::auth::Throttle>,
 }
 
 impl Ctx {
     /// A context on the system clock.
     pub fn new(db: Db) -> Self {
-        Self { db, clock: Arc::new(SystemClock) }
+        Self { db, clock: Arc::new(SystemClock), throttle: Arc::default() }
     }
 
     /// Pings the database and names its kind (`sqlite` or `postgres`).

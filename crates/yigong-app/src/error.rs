@@ -21,6 +21,18 @@ pub enum AppError {
         /// Stable rule code.
         rule: &'static str,
     },
+    /// No valid credentials: missing, wrong, expired or revoked.
+    #[error("not authenticated")]
+    Unauthenticated,
+    /// Authenticated, but this action is not allowed: `forbidden` (role) or `out_of_scope`.
+    #[error("not allowed: {code}")]
+    Forbidden {
+        /// `forbidden`, `out_of_scope` or `csrf_failed`.
+        code: &'static str,
+    },
+    /// Too many attempts from this client; try again later.
+    #[error("too many attempts")]
+    TooManyAttempts,
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -43,7 +55,12 @@ impl AppError {
 }
 
 /// Turns a uniqueness conflict on `rule` into a field error, so the form marks the field.
-pub(crate) fn conflict_on_field(e: StoreError, rule: &'static str, field: &'static str, message: &str) -> AppError {
+pub(crate) fn conflict_on_field(
+    e: StoreError,
+    rule: &'static str,
+    field: &'static str,
+    message: &str,
+) -> AppError {
     match e {
         StoreError::Conflict { rule: r } if r == rule => Invalid::one(field, rule, message).into(),
         other => other.into(),

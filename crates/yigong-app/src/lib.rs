@@ -2,10 +2,13 @@
 //! transaction, and return domain values. The HTTP layer, the CLI and jobs all come through
 //! here, so a rule written once holds for every door.
 
+pub mod access;
+pub mod audit;
+pub mod auth;
 mod ctx;
 mod error;
 pub mod registry;
 pub mod seed;
 
-pub use ctx::{Clock, Ctx, FixedClock, SystemClock};
+pub use ctx::{Clock, Ctx, FixedClock, ManualClock, SystemClock};
 pub use error::AppError;

@@ -2,10 +2,10 @@
 //! arrive built and validated by their producer; loading is all-or-nothing per call.
 
 use tracing::instrument;
+use yigong_domain::facility::Membership;
 use yigong_domain::facility::{Consortium, Department, Institution, InstitutionKind};
 use yigong_domain::population::{Division, HealthRecord, Household};
 use yigong_domain::{Posting, Staff, TitleRecord};
-use yigong_domain::facility::Membership;
 use yigong_store::{consortium as consortia, department, institution, population, staff};
 
 use crate::{AppError, Ctx};
@@ -48,7 +48,7 @@ pub async fn load_organisation(
     let mut done = 0u64;
     let mut tick = |n: usize, progress: &mut dyn FnMut(u64, u64)| {
         done += n as u64;
-        if done % 250 == 0 || done == total {
+        if done.is_multiple_of(250) || done == total {
             progress(done, total);
         }
     };
@@ -70,7 +70,8 @@ pub async fn load_organisation(
     for i in seed.institutions {
         institution::insert(&mut tx, i).await?;
         if matches!(i.kind, InstitutionKind::Member(_)) {
-            let joined = Membership { valid_from: c.founded_on, valid_to: None, reason: "founding_member".into() };
+            let joined =
+                Membership { valid_from: c.founded_on, valid_to: None, reason: "founding_member".into() };
             institution::insert_membership(&mut tx, c.id, i.id, &joined).await?;
         }
         tick(1, &mut progress);
@@ -98,7 +99,11 @@ pub async fn load_organisation(
 }
 
 /// Loads households and their members' health records in one transaction.
-pub async fn load_residents(ctx: &Ctx, households: &[Household], records: &[HealthRecord]) -> Result<(), AppError> {
+pub async fn load_residents(
+    ctx: &Ctx,
+    households: &[Household],
+    records: &[HealthRecord],
+) -> Result<(), AppError> {
     let mut tx = ctx.db.begin_write().await?;
     population::insert_households(&mut tx, households).await?;
     population::insert_health_records(&mut tx, records).await?;

@@ -6,12 +6,15 @@
 mod macros;
 pub mod access;
 pub mod facility;
-pub mod ids;
 pub mod identity;
+pub mod ids;
 pub mod page;
 pub mod population;
 pub mod staffing;
 pub mod validation;
 
+pub use staffing::{
+    NewPosting, NewStaff, Posting, PostingDraft, Staff, StaffDraft, TitleRecord, validate_posting,
+    validate_staff,
+};
 pub use validation::{FieldError, Invalid};
-pub use staffing::{NewPosting, NewStaff, Posting, PostingDraft, Staff, StaffDraft, TitleRecord, validate_posting, validate_staff};

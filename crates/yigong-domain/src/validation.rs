@@ -65,7 +65,12 @@ pub fn text(errors: &mut Invalid, field: &'static str, value: &str, max: usize) 
 }
 
 /// Checks an optional free-text field; blank becomes `None`.
-pub fn optional_text(errors: &mut Invalid, field: &'static str, value: Option<&str>, max: usize) -> Option<String> {
+pub fn optional_text(
+    errors: &mut Invalid,
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Option<String> {
     let v = value.map(str::trim).filter(|v| !v.is_empty())?;
     if v.chars().count() > max {
         errors.push(field, "too_long", format!("{field} has at most {max} characters"));

@@ -38,7 +38,10 @@ fn render(api: &OpenApi) -> String {
         escape(&api.info.title),
         escape(&api.info.title),
         escape(api.info.description.as_deref().unwrap_or("")),
-        serde_json::to_value(&api.openapi).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        serde_json::to_value(&api.openapi)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
     );
     body.push_str("<ul>");
     for (path, item) in &api.paths.paths {

@@ -4,12 +4,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
+use yigong_domain::facility::Membership;
 use yigong_domain::facility::{
     Consortium, ConsortiumDraft, Department, DepartmentDraft, Institution, InstitutionDraft, InstitutionKind,
 };
 use yigong_domain::ids::{DepartmentId, InstitutionId};
 use yigong_domain::{Posting, PostingDraft, Staff, StaffDraft, TitleRecord};
-use yigong_domain::facility::Membership;
 
 /// A new consortium.
 #[derive(Debug, Deserialize, ToSchema)]

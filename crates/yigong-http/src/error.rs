@@ -58,6 +58,15 @@ pub enum ApiError {
     /// Conflicts with current state (409).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// No valid credentials (401).
+    #[error("authentication required: log in or present a valid bearer token")]
+    Unauthenticated,
+    /// Not allowed (403): `forbidden` (role), `out_of_scope`, or `csrf_failed`.
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+    /// Too many attempts (429).
+    #[error("too many attempts; wait a minute and try again")]
+    TooManyAttempts,
     /// Anything the client cannot fix (500; the cause is logged, not returned).
     #[error("internal error")]
     Internal(String),
@@ -73,6 +82,9 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::NoRoute => (StatusCode::NOT_FOUND, "no_route"),
             Self::Conflict(rule) => (StatusCode::CONFLICT, rule),
+            Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Self::Forbidden(code) => (StatusCode::FORBIDDEN, code),
+            Self::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -84,11 +96,14 @@ impl ApiError {
         let message = match self {
             Self::Invalid(invalid) => {
                 for (name, f) in invalid.by_field() {
-                    fields.insert(name.to_owned(), FieldErrorBody { code: f.code, message: f.message.clone() });
+                    fields
+                        .insert(name.to_owned(), FieldErrorBody { code: f.code, message: f.message.clone() });
                 }
                 "some fields are not valid; see fields".to_owned()
             }
-            Self::Internal(_) => "internal error; the operator can find the cause by the request id".to_owned(),
+            Self::Internal(_) => {
+                "internal error; the operator can find the cause by the request id".to_owned()
+            }
             other => other.to_string(),
         };
         ErrorBody { error: code, message, fields }
@@ -107,7 +122,14 @@ impl IntoResponse for ApiError {
             // carry no bound values.
             tracing::error!(%cause, "request failed");
         }
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if matches!(self, Self::Unauthenticated) {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"yigong\""),
+            );
+        }
+        response
     }
 }
 
@@ -117,6 +139,9 @@ impl From<AppError> for ApiError {
             AppError::Invalid(i) => Self::Invalid(i),
             AppError::NotFound { what } => Self::NotFound(what),
             AppError::Conflict { rule } => Self::Conflict(rule),
+            AppError::Unauthenticated => Self::Unauthenticated,
+            AppError::Forbidden { code } => Self::Forbidden(code),
+            AppError::TooManyAttempts => Self::TooManyAttempts,
             AppError::Store(s) => Self::Internal(s.to_string()),
         }
     }

@@ -12,6 +12,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use yigong_app::Ctx;
 
+pub mod auth;
 mod docs;
 pub mod dto;
 pub mod error;
@@ -26,10 +27,32 @@ pub type AppState = Arc<Ctx>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "yigong 医共 API", description = "County medical consortium platform: organisation and staff registry."),
+    modifiers(&BearerScheme),
     tags((name = "registry", description = "Consortia, institutions, departments, staff and postings"),
+         (name = "auth", description = "Tokens, the caller's account, break-glass"),
+         (name = "access", description = "User administration and the audit trail"),
          (name = "system", description = "Health and description of the service"))
 )]
 struct ApiDoc;
+
+/// Declares the bearer-token security scheme the operations refer to.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("POST /api/v1/auth/token"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The routes and their OpenAPI description, before state is attached.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -38,6 +61,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::consortia::router())
         .merge(routes::institutions::router())
         .merge(routes::staff::router())
+        .merge(routes::auth::router())
+        .merge(routes::users::router())
+        .merge(routes::audit::router())
         .split_for_parts()
 }
 

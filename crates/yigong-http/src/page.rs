@@ -25,18 +25,20 @@ impl PageQuery {
     pub fn to_request(&self) -> Result<PageRequest, ApiError> {
         let size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
         if size == 0 || size > MAX_PAGE_SIZE {
-            return Err(Invalid::one("page_size", "page_size_out_of_range", format!("page_size is 1 to {MAX_PAGE_SIZE}"))
-                .into());
+            return Err(Invalid::one(
+                "page_size",
+                "page_size_out_of_range",
+                format!("page_size is 1 to {MAX_PAGE_SIZE}"),
+            )
+            .into());
         }
         let after = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
-            Some(c) => Some(
-                URL_SAFE_NO_PAD
-                    .decode(c)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| ApiError::MalformedRequest("cursor is not one this server issued".into()))?,
-            ),
+            Some(c) => {
+                Some(URL_SAFE_NO_PAD.decode(c).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(
+                    || ApiError::MalformedRequest("cursor is not one this server issued".into()),
+                )?)
+            }
         };
         Ok(PageRequest { size, after })
     }

@@ -61,7 +61,11 @@ pub async fn update(tx: &mut Tx, d: &Department) -> Result<(), StoreError> {
 }
 
 /// The department, if it exists.
-pub async fn find(tx: &mut Tx, consortium: ConsortiumId, id: DepartmentId) -> Result<Option<Department>, StoreError> {
+pub async fn find(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    id: DepartmentId,
+) -> Result<Option<Department>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM department WHERE consortium_id = $1 AND department_id = $2");
     let row: Option<Row> = on_tx!(tx, conn => sqlx::query_as(&sql)
         .bind(consortium.as_uuid()).bind(id.as_uuid()).fetch_optional(conn).await)?;

@@ -41,10 +41,13 @@ impl TryFrom<Row> for Institution {
     fn try_from(r: Row) -> Result<Self, StoreError> {
         let kind = match (&r.tier, &r.agency_kind) {
             (Some(t), None) => InstitutionKind::Member(Tier::parse(t).ok_or_else(|| corrupt("tier", t))?),
-            (None, Some(a)) => InstitutionKind::Agency(AgencyKind::parse(a).ok_or_else(|| corrupt("agency_kind", a))?),
+            (None, Some(a)) => {
+                InstitutionKind::Agency(AgencyKind::parse(a).ok_or_else(|| corrupt("agency_kind", a))?)
+            }
             _ => return Err(corrupt("kind", "tier/agency_kind")),
         };
-        let services: Vec<String> = serde_json::from_str(&r.services).map_err(|_| corrupt("services", &r.services))?;
+        let services: Vec<String> =
+            serde_json::from_str(&r.services).map_err(|_| corrupt("services", &r.services))?;
         Ok(Institution {
             id: InstitutionId::from_uuid(r.institution_id),
             consortium_id: ConsortiumId::from_uuid(r.consortium_id),
@@ -52,12 +55,16 @@ impl TryFrom<Row> for Institution {
             name: r.name,
             kind,
             is_central: r.is_central,
-            division_code: DivisionCode::parse(&r.division_code).map_err(|_| corrupt("division_code", &r.division_code))?,
+            division_code: DivisionCode::parse(&r.division_code)
+                .map_err(|_| corrupt("division_code", &r.division_code))?,
             parent_id: r.parent_institution_id.map(InstitutionId::from_uuid),
             credit_code: r.credit_code,
             licence_no: r.licence_no,
             ownership: Ownership::parse(&r.ownership).ok_or_else(|| corrupt("ownership", &r.ownership))?,
-            services: services.iter().map(|s| Service::parse(s).ok_or_else(|| corrupt("service", s))).collect::<Result<_, _>>()?,
+            services: services
+                .iter()
+                .map(|s| Service::parse(s).ok_or_else(|| corrupt("service", s)))
+                .collect::<Result<_, _>>()?,
             beds: r.beds,
             address: r.address,
             created_at: r.created_at,
@@ -71,7 +78,8 @@ const COLUMNS: &str = "consortium_id, institution_id, code, name, tier, agency_k
                        created_at, updated_at";
 
 fn services_json(services: &[Service]) -> String {
-    serde_json::to_string(&services.iter().map(|s| s.as_str()).collect::<Vec<_>>()).expect("strings serialise")
+    serde_json::to_string(&services.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+        .expect("strings serialise")
 }
 
 /// Builds the stored record of a validated institution.
@@ -145,7 +153,11 @@ fn kind_columns(kind: InstitutionKind) -> (Option<&'static str>, Option<&'static
 }
 
 /// The institution, if it exists in the consortium.
-pub async fn find(tx: &mut Tx, consortium: ConsortiumId, id: InstitutionId) -> Result<Option<Institution>, StoreError> {
+pub async fn find(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    id: InstitutionId,
+) -> Result<Option<Institution>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM institution WHERE consortium_id = $1 AND institution_id = $2");
     let row: Option<Row> = on_tx!(tx, conn => sqlx::query_as(&sql)
         .bind(consortium.as_uuid()).bind(id.as_uuid()).fetch_optional(conn).await)?;
@@ -153,15 +165,22 @@ pub async fn find(tx: &mut Tx, consortium: ConsortiumId, id: InstitutionId) -> R
 }
 
 /// The institution, or [`StoreError::NotFound`].
-pub async fn get(tx: &mut Tx, consortium: ConsortiumId, id: InstitutionId) -> Result<Institution, StoreError> {
+pub async fn get(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    id: InstitutionId,
+) -> Result<Institution, StoreError> {
     find(tx, consortium, id).await?.ok_or(StoreError::NotFound)
 }
 
 /// The institution with this code, if any.
-pub async fn find_by_code(tx: &mut Tx, consortium: ConsortiumId, code: &str) -> Result<Option<Institution>, StoreError> {
+pub async fn find_by_code(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    code: &str,
+) -> Result<Option<Institution>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM institution WHERE consortium_id = $1 AND code = $2");
-    let row: Option<Row> =
-        on_tx!(tx, conn => sqlx::query_as(&sql).bind(consortium.as_uuid()).bind(code).fetch_optional(conn).await)?;
+    let row: Option<Row> = on_tx!(tx, conn => sqlx::query_as(&sql).bind(consortium.as_uuid()).bind(code).fetch_optional(conn).await)?;
     row.map(Institution::try_from).transpose()
 }
 
@@ -225,7 +244,10 @@ pub async fn list(
 }
 
 /// Counts of children per parent, for the tree view: (parent id, children).
-pub async fn child_counts(tx: &mut Tx, consortium: ConsortiumId) -> Result<Vec<(InstitutionId, i64)>, StoreError> {
+pub async fn child_counts(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+) -> Result<Vec<(InstitutionId, i64)>, StoreError> {
     const SQL: &str = "SELECT parent_institution_id, COUNT(*) FROM institution \
                        WHERE consortium_id = $1 AND parent_institution_id IS NOT NULL GROUP BY parent_institution_id";
     let rows: Vec<(Uuid, i64)> =
@@ -259,5 +281,8 @@ pub async fn memberships(
                        WHERE consortium_id = $1 AND institution_id = $2 ORDER BY valid_from";
     let rows: Vec<(NaiveDate, Option<NaiveDate>, String)> = on_tx!(tx, conn => sqlx::query_as(SQL)
         .bind(consortium.as_uuid()).bind(institution.as_uuid()).fetch_all(conn).await)?;
-    Ok(rows.into_iter().map(|(valid_from, valid_to, reason)| Membership { valid_from, valid_to, reason }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(valid_from, valid_to, reason)| Membership { valid_from, valid_to, reason })
+        .collect())
 }

@@ -4,6 +4,8 @@
 //! `yigong-app` opens and commits, so a use case's writes are all-or-nothing. Queries are
 //! written once where the two dialects agree and branch per backend only where they differ.
 
+pub mod account;
+pub mod audit;
 pub mod consortium;
 mod db;
 pub mod department;
@@ -28,7 +30,15 @@ pub const TENANT_TABLES: &[&str] = &[
     "posting",
     "household",
     "health_record",
+    "user_role",
+    "break_glass",
+    "audit_event",
+    "audit_seal",
 ];
+
+/// The account directory: global because a login name is resolved before any consortium is
+/// known. Small, referenced by tenant rows, referencing none.
+pub const DIRECTORY_TABLES: &[&str] = &["user_account", "auth_token"];
 
 /// Global reference tables, read-only to tenants and replicated to every node.
 pub const REFERENCE_TABLES: &[&str] = &["division", "division_population"];

@@ -37,7 +37,11 @@ pub struct DivisionRow {
 }
 
 /// Divisions valid on `on` under `parent` (or the roots when `None`), by code.
-pub async fn divisions(tx: &mut Tx, parent: Option<&str>, on: NaiveDate) -> Result<Vec<DivisionRow>, StoreError> {
+pub async fn divisions(
+    tx: &mut Tx,
+    parent: Option<&str>,
+    on: NaiveDate,
+) -> Result<Vec<DivisionRow>, StoreError> {
     const SQL: &str = "SELECT code, level, name, parent_code FROM division \
                        WHERE (($1 IS NULL AND parent_code IS NULL) OR parent_code = $1) \
                        AND valid_from <= $2 AND (valid_to IS NULL OR valid_to >= $2) ORDER BY code";
@@ -48,14 +52,16 @@ pub async fn divisions(tx: &mut Tx, parent: Option<&str>, on: NaiveDate) -> Resu
 pub async fn division_name(tx: &mut Tx, code: &str, on: NaiveDate) -> Result<Option<String>, StoreError> {
     const SQL: &str = "SELECT name FROM division WHERE code = $1 AND valid_from <= $2 \
                        AND (valid_to IS NULL OR valid_to >= $2) ORDER BY valid_from DESC LIMIT 1";
-    let row: Option<(String,)> = on_tx!(tx, conn => sqlx::query_as(SQL).bind(code).bind(on).fetch_optional(conn).await)?;
+    let row: Option<(String,)> =
+        on_tx!(tx, conn => sqlx::query_as(SQL).bind(code).bind(on).fetch_optional(conn).await)?;
     Ok(row.map(|(n,)| n))
 }
 
 /// Whether any village-level code of `county` is loaded: then institution codes must exist.
 pub async fn county_has_villages(tx: &mut Tx, county: &str) -> Result<bool, StoreError> {
     const SQL: &str = "SELECT COUNT(*) FROM division WHERE level = 'village' AND code LIKE $1";
-    let (n,): (i64,) = on_tx!(tx, conn => sqlx::query_as(SQL).bind(format!("{county}%")).fetch_one(conn).await)?;
+    let (n,): (i64,) =
+        on_tx!(tx, conn => sqlx::query_as(SQL).bind(format!("{county}%")).fetch_one(conn).await)?;
     Ok(n > 0)
 }
 
@@ -131,7 +137,8 @@ pub async fn insert_health_records(tx: &mut Tx, records: &[HealthRecord]) -> Res
 /// Number of health records in the consortium.
 pub async fn count_health_records(tx: &mut Tx, consortium: ConsortiumId) -> Result<i64, StoreError> {
     const SQL: &str = "SELECT COUNT(*) FROM health_record WHERE consortium_id = $1";
-    let (n,): (i64,) = on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_one(conn).await)?;
+    let (n,): (i64,) =
+        on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_one(conn).await)?;
     Ok(n)
 }
 

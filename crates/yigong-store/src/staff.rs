@@ -53,7 +53,11 @@ impl TryFrom<Row> for Staff {
             sex: Sex::parse(&r.sex).ok_or_else(|| corrupt("sex", &r.sex))?,
             resident_id: r.resident_id.as_deref().map(stored_resident_id).transpose()?,
             category: StaffCategory::parse(&r.category).ok_or_else(|| corrupt("category", &r.category))?,
-            title_level: r.title_level.as_deref().map(|t| TitleLevel::parse(t).ok_or_else(|| corrupt("title", t))).transpose()?,
+            title_level: r
+                .title_level
+                .as_deref()
+                .map(|t| TitleLevel::parse(t).ok_or_else(|| corrupt("title", t)))
+                .transpose()?,
             title_name: r.title_name,
             practice_certificate_no: r.practice_certificate_no,
             practice_category: r
@@ -162,8 +166,14 @@ pub async fn list(
 }
 
 /// Adds an entry to the title history.
-pub async fn insert_title(tx: &mut Tx, consortium: ConsortiumId, staff: StaffId, t: &TitleRecord) -> Result<(), StoreError> {
-    const SQL: &str = "INSERT INTO staff_title (consortium_id, staff_id, since, level, name) VALUES ($1, $2, $3, $4, $5)";
+pub async fn insert_title(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    staff: StaffId,
+    t: &TitleRecord,
+) -> Result<(), StoreError> {
+    const SQL: &str =
+        "INSERT INTO staff_title (consortium_id, staff_id, since, level, name) VALUES ($1, $2, $3, $4, $5)";
     on_tx!(tx, conn => sqlx::query(SQL)
         .bind(consortium.as_uuid()).bind(staff.as_uuid()).bind(t.since).bind(t.level.map(TitleLevel::as_str))
         .bind(&t.name).execute(conn).await.map(|r| r.rows_affected()))
@@ -172,13 +182,20 @@ pub async fn insert_title(tx: &mut Tx, consortium: ConsortiumId, staff: StaffId,
 }
 
 /// The title history, oldest first.
-pub async fn titles(tx: &mut Tx, consortium: ConsortiumId, staff: StaffId) -> Result<Vec<TitleRecord>, StoreError> {
+pub async fn titles(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    staff: StaffId,
+) -> Result<Vec<TitleRecord>, StoreError> {
     const SQL: &str = "SELECT since, level, name FROM staff_title WHERE consortium_id = $1 AND staff_id = $2 ORDER BY since";
     let rows: Vec<(NaiveDate, Option<String>, Option<String>)> = on_tx!(tx, conn => sqlx::query_as(SQL)
         .bind(consortium.as_uuid()).bind(staff.as_uuid()).fetch_all(conn).await)?;
     rows.into_iter()
         .map(|(since, level, name)| {
-            let level = level.as_deref().map(|l| TitleLevel::parse(l).ok_or_else(|| corrupt("title", l))).transpose()?;
+            let level = level
+                .as_deref()
+                .map(|l| TitleLevel::parse(l).ok_or_else(|| corrupt("title", l)))
+                .transpose()?;
             Ok(TitleRecord { level, name, since })
         })
         .collect()
@@ -221,7 +238,8 @@ const POSTING_COLUMNS: &str = "consortium_id, posting_id, staff_id, institution_
 
 /// Inserts a posting.
 pub async fn insert_posting(tx: &mut Tx, p: &Posting) -> Result<(), StoreError> {
-    let sql = format!("INSERT INTO posting ({POSTING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+    let sql =
+        format!("INSERT INTO posting ({POSTING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
     on_tx!(tx, conn => sqlx::query(&sql)
         .bind(p.consortium_id.as_uuid()).bind(p.id.as_uuid()).bind(p.staff_id.as_uuid())
         .bind(p.institution_id.as_uuid()).bind(p.department_id.map(|d| d.as_uuid())).bind(&p.position)
@@ -244,7 +262,11 @@ pub async fn update_posting(tx: &mut Tx, p: &Posting) -> Result<(), StoreError> 
 }
 
 /// The posting, if it exists.
-pub async fn find_posting(tx: &mut Tx, consortium: ConsortiumId, id: PostingId) -> Result<Option<Posting>, StoreError> {
+pub async fn find_posting(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    id: PostingId,
+) -> Result<Option<Posting>, StoreError> {
     let sql = format!("SELECT {POSTING_COLUMNS} FROM posting WHERE consortium_id = $1 AND posting_id = $2");
     let row: Option<PostingRow> = on_tx!(tx, conn => sqlx::query_as(&sql)
         .bind(consortium.as_uuid()).bind(id.as_uuid()).fetch_optional(conn).await)?;

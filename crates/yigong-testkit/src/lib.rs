@@ -21,10 +21,13 @@
 //! not with a runner that starts a process per test: each process would `initdb` its own
 //! cluster.
 
+pub mod browser;
 mod pg;
 mod sqlite;
 
 pub use yigong_store::Backend;
+
+pub use browser::{Browser, chromium};
 
 pub use pg::postgres;
 pub use sqlite::sqlite;

@@ -1,1 +1,377 @@
-fn main() {}
+//! `yigong`: the composition root. Reads the configuration, opens the database, wires the
+//! application and runs one command: `demo`, `serve`, `migrate`, `synth`, `print-config`.
+#![allow(clippy::print_stdout, reason = "a command-line program answers on stdout")]
+
+mod accounts;
+mod config;
+mod load;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use yigong_app::Ctx;
+use yigong_store::Db;
+
+use crate::config::{Config, LogFormat, Overrides};
+
+/// yigong (医共): the platform of a close-knit county medical consortium.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Configuration file (default: ./yigong.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the platform on a synthetic county: on first run create the data folder, the
+    /// database and the county, then serve.
+    Demo {
+        /// Data folder.
+        #[arg(long = "data")]
+        data_dir: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Residents of the synthetic county (first run only).
+        #[arg(long)]
+        residents: Option<u32>,
+    },
+    /// Serve an existing database (migrating it first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Database URL (`sqlite:PATH` or `postgres://…`).
+        #[arg(long)]
+        database: Option<String>,
+        /// Data folder (holds the SQLite database when no URL is given).
+        #[arg(long = "data")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Apply pending schema migrations.
+    Migrate {
+        /// Database URL.
+        #[arg(long)]
+        database: Option<String>,
+        /// Data folder.
+        #[arg(long = "data")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Generate the synthetic county into a database.
+    Synth {
+        /// Database URL.
+        #[arg(long)]
+        database: Option<String>,
+        /// Data folder.
+        #[arg(long = "data")]
+        data_dir: Option<PathBuf>,
+        /// Number of residents.
+        #[arg(long)]
+        residents: Option<u32>,
+        /// Generator seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Print the effective configuration (secrets redacted).
+    PrintConfig,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Check or seal the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// Where a command finds its database.
+#[derive(Debug, Clone, clap::Args)]
+struct DbArgs {
+    /// Database URL.
+    #[arg(long)]
+    database: Option<String>,
+    /// Data folder.
+    #[arg(long = "data")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account with one role; the password is read from standard input.
+    Add {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Role: village_doctor, township_doctor, county_specialist, reader, referral_coordinator,
+        /// pharmacist, consortium_manager, health_bureau, institution_admin, system_admin.
+        #[arg(long)]
+        role: String,
+        /// Code of the acting institution.
+        #[arg(long)]
+        institution: Option<String>,
+        /// Name shown in the UI (default: the login name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Consortium id, when the database holds several.
+        #[arg(long)]
+        consortium: Option<uuid::Uuid>,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Seal pending rows, then check every chain and name the first broken row.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Seal pending rows into the chain.
+    Seal {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => exit_with(anyhow::anyhow!(e).context("start the async runtime")),
+    };
+    if let Err(e) = runtime.block_on(run(cli)) {
+        exit_with(e);
+    }
+}
+
+/// Stops with a one-line cause instead of a panic trace.
+fn exit_with(e: anyhow::Error) -> ! {
+    eprintln!("yigong: {e:#}");
+    std::process::exit(1)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let overrides = match &cli.command {
+        Command::Demo { data_dir, listen, residents } => Overrides {
+            data_dir: data_dir.clone(),
+            listen: *listen,
+            residents: *residents,
+            ..Default::default()
+        },
+        Command::Serve { listen, database, data_dir } => Overrides {
+            data_dir: data_dir.clone(),
+            database_url: database.clone(),
+            listen: *listen,
+            ..Default::default()
+        },
+        Command::Migrate { database, data_dir } => {
+            Overrides { data_dir: data_dir.clone(), database_url: database.clone(), ..Default::default() }
+        }
+        Command::Synth { database, data_dir, residents, seed } => Overrides {
+            data_dir: data_dir.clone(),
+            database_url: database.clone(),
+            residents: *residents,
+            seed: *seed,
+            ..Default::default()
+        },
+        Command::PrintConfig => Overrides::default(),
+        Command::User(UserCommand::Add { db, .. })
+        | Command::Audit(AuditCommand::Verify { db } | AuditCommand::Seal { db }) => Overrides {
+            data_dir: db.data_dir.clone(),
+            database_url: db.database.clone(),
+            ..Default::default()
+        },
+    };
+    let config = Config::load(cli.config.as_deref(), Config::env(), &overrides)?;
+    init_logging(&config);
+    match cli.command {
+        Command::PrintConfig => {
+            print!("{}", config.to_redacted_toml()?);
+            Ok(())
+        }
+        Command::Migrate { .. } => {
+            let db = open(&config).await?;
+            let names = db.migration_names();
+            println!("database is at migration {}", names.last().map_or("(none)", String::as_str));
+            Ok(())
+        }
+        Command::Synth { .. } => {
+            let db = open(&config).await?;
+            let ctx = Ctx::new(db);
+            anyhow::ensure!(
+                yigong_app::seed::is_empty(&ctx).await?,
+                "the database already holds a consortium; synth fills an empty database"
+            );
+            load::synthetic_county(&ctx, &config).await.map(drop)
+        }
+        Command::User(UserCommand::Add { username, role, institution, display_name, consortium, .. }) => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("read the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let ctx = Ctx::new(open(&config).await?);
+            let consortium = consortium.map(yigong_domain::ids::ConsortiumId::from_uuid);
+            let done = accounts::add_user(
+                &ctx,
+                consortium,
+                &username,
+                &role,
+                institution.as_deref(),
+                display_name.as_deref(),
+                password,
+            )
+            .await?;
+            println!("{done}");
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Seal { .. }) => {
+            let ctx = Ctx::new(open(&config).await?);
+            let n = yigong_app::audit::seal(&ctx).await?;
+            println!("sealed {n} audit rows");
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { .. }) => {
+            let ctx = Ctx::new(open(&config).await?);
+            let reports = yigong_app::audit::verify(&ctx).await?;
+            let mut broken = 0;
+            for r in &reports {
+                match &r.broken {
+                    None => println!("consortium {}: {} rows, chain intact", r.consortium_id, r.rows),
+                    Some(b) => {
+                        broken += 1;
+                        let row = b.audit_id.map_or_else(|| "missing".to_owned(), |id| id.to_string());
+                        println!(
+                            "consortium {}: chain BROKEN at seq {} (row {row}): {} — {} rows verified before it",
+                            r.consortium_id, b.seq, b.problem, r.rows
+                        );
+                    }
+                }
+            }
+            anyhow::ensure!(broken == 0, "audit trail verification failed in {broken} consortium chain(s)");
+            Ok(())
+        }
+        Command::Serve { .. } => {
+            let db = open(&config).await?;
+            serve(Ctx::new(db), config.server.listen, None).await
+        }
+        Command::Demo { .. } => demo(config).await,
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Opens and migrates the configured database.
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.storage.data_dir)
+            .with_context(|| format!("create data folder {}", config.storage.data_dir.display()))?;
+    }
+    let shown = config::redact_url(&url);
+    let db = Db::connect(&url).await.with_context(|| format!("open database {shown}"))?;
+    db.migrate().await.with_context(|| format!("migrate database {shown}"))?;
+    Ok(db)
+}
+
+/// First run: generate the county into a fresh SQLite file; later runs serve it.
+async fn demo(config: Config) -> anyhow::Result<()> {
+    let data = &config.storage.data_dir;
+    std::fs::create_dir_all(data).with_context(|| format!("create data folder {}", data.display()))?;
+    let done_marker = data.join("county-generated");
+    if !done_marker.exists() && config.storage_is_embedded() {
+        // A generation that was interrupted leaves a partial county: start it again.
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", config.sqlite_path().display()));
+            if file.exists() {
+                std::fs::remove_file(&file).with_context(|| format!("remove partial {}", file.display()))?;
+            }
+        }
+    }
+    let db = open(&config).await?;
+    let ctx = Ctx::new(db);
+    if !done_marker.exists() {
+        println!("首次运行：正在生成合成县域（青岚县）… / first run: generating the synthetic county…");
+        let org = load::synthetic_county(&ctx, &config).await?;
+        let accounts = accounts::create_demo_accounts(&ctx, &org, data).await?;
+        std::fs::write(&done_marker, "generated\n").context("record that the county is generated")?;
+        println!();
+        println!(
+            "演示账号（密码只显示这一次，另存于 {}）/ demo accounts (passwords shown once, kept in that file):",
+            data.join(accounts::DEMO_ACCOUNTS_FILE).display()
+        );
+        print!("{accounts}");
+    } else {
+        println!("演示账号见 / demo accounts are in {}", data.join(accounts::DEMO_ACCOUNTS_FILE).display());
+    }
+    serve(ctx, config.server.listen, Some(&config)).await
+}
+
+async fn serve(ctx: Ctx, listen: SocketAddr, demo: Option<&Config>) -> anyhow::Result<()> {
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listen on {listen}"))?;
+    let addr = listener.local_addr().context("read the bound address")?;
+    let consortia = yigong_app::registry::list_all_consortia(&ctx).await?;
+    println!();
+    println!("yigong 医共 is serving on http://{addr}/");
+    println!("  API documentation: http://{addr}/api/docs   (OpenAPI: http://{addr}/api/openapi.json)");
+    for c in &consortia {
+        println!(
+            "  consortium {} — {}: http://{addr}/api/v1/consortia/{}/institutions",
+            c.name,
+            c.county_code.as_str(),
+            c.id
+        );
+    }
+    if let Some(config) = demo {
+        println!("  data folder: {}", config.storage.data_dir.display());
+    }
+    println!("Press Ctrl+C to stop.");
+    tracing::info!(%addr, "serving");
+    // Seal the audit trail continuously, so the chain trails the writes by seconds.
+    let sealer_ctx = ctx.clone();
+    let sealer = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            if let Err(e) = yigong_app::audit::seal(&sealer_ctx).await {
+                tracing::warn!(error = %e, "audit sealing failed; will retry");
+            }
+        }
+    });
+    let app = yigong_http::app(ctx.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serve HTTP")?;
+    sealer.abort();
+    let _ = yigong_app::audit::seal(&ctx).await;
+    ctx.db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

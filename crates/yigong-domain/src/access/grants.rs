@@ -51,7 +51,11 @@ impl Grant {
 
 fn china_midnight(day: NaiveDate) -> DateTime<Utc> {
     let china = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    china.from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight")).single().expect("fixed offset").to_utc()
+    china
+        .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("fixed offset")
+        .to_utc()
 }
 
 /// The grant a dispatch posting gives at its host institution, for the posting's days (China

@@ -109,6 +109,16 @@ vocabulary! {
     }
 }
 
+impl Permission {
+    /// Whether the permission only reads.
+    pub fn is_read(self) -> bool {
+        matches!(
+            self,
+            Self::RegistryRead | Self::StaffRead | Self::UserRead | Self::AuditRead | Self::PatientRead
+        )
+    }
+}
+
 /// The resolved reach of an actor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -139,6 +149,8 @@ pub struct Actor {
     pub scope: Scope,
     /// Active relationship grants.
     pub grants: Vec<Grant>,
+    /// The request this actor acts in, for the audit trail.
+    pub request_id: Option<String>,
 }
 
 /// What an action touches.
@@ -184,23 +196,30 @@ impl Denial {
 }
 
 /// Decides one action at `now`. Pure: the same inputs always give the same answer.
-pub fn decide(actor: &Actor, permission: Permission, target: &Target, now: DateTime<Utc>) -> Result<Basis, Denial> {
+pub fn decide(
+    actor: &Actor,
+    permission: Permission,
+    target: &Target,
+    now: DateTime<Utc>,
+) -> Result<Basis, Denial> {
     if !role_permits(actor.role, permission) {
         return Err(Denial::RoleLacksPermission);
     }
-    if let Some(basis) = scope_basis(actor, target) {
+    if let Some(basis) = scope_basis(actor, permission, target) {
         return Ok(basis);
     }
     // Relationship grants reach beyond the scope, for the data the relationship is about.
-    if matches!(permission, Permission::PatientRead | Permission::PatientWrite | Permission::RegistryRead | Permission::StaffRead)
-        && let Some(g) = actor.grants.iter().find(|g| g.covers(target, now))
+    if matches!(
+        permission,
+        Permission::PatientRead | Permission::PatientWrite | Permission::RegistryRead | Permission::StaffRead
+    ) && let Some(g) = actor.grants.iter().find(|g| g.covers(target, now))
     {
         return Ok(g.basis);
     }
     Err(Denial::OutOfScope)
 }
 
-fn scope_basis(actor: &Actor, target: &Target) -> Option<Basis> {
+fn scope_basis(actor: &Actor, permission: Permission, target: &Target) -> Option<Basis> {
     let administrative = matches!(actor.role, Role::SystemAdmin | Role::InstitutionAdmin);
     let own = if administrative { Basis::Administration } else { Basis::OwnInstitution };
     match &actor.scope {
@@ -211,7 +230,7 @@ fn scope_basis(actor: &Actor, target: &Target) -> Option<Basis> {
             Some(i) => set.contains(&i).then_some(own),
             // Consortium-level resources (the registry lists) are read by every member's
             // staff; writing them needs a consortium scope, which a set scope is not.
-            None => Some(own),
+            None => permission.is_read().then_some(own),
         },
     }
 }

@@ -29,7 +29,9 @@ pub fn default_scope(role: Role) -> ScopeKind {
             ScopeKind::Institution
         }
         Role::TownshipDoctor => ScopeKind::TownshipGroup,
-        Role::Reader | Role::Pharmacist | Role::ConsortiumManager | Role::SystemAdmin => ScopeKind::Consortium,
+        Role::Reader | Role::Pharmacist | Role::ConsortiumManager | Role::SystemAdmin => {
+            ScopeKind::Consortium
+        }
         Role::HealthBureau => ScopeKind::County,
     }
 }

@@ -35,6 +35,7 @@ fn actor(w: &World, role: Role, scope: Scope) -> Actor {
         scope_kind: default_scope(role),
         scope,
         grants: vec![],
+        request_id: None,
     }
 }
 
@@ -52,8 +53,18 @@ fn township_group_reaches_its_villages_not_the_county() {
     let w = world();
     let a = actor(&w, Role::TownshipDoctor, Scope::Institutions(BTreeSet::from([w.township, w.village])));
     check(&a, Permission::PatientRead, Target::institution(w.consortium, w.village), Ok("own_institution"));
-    check(&a, Permission::PatientRead, Target::institution(w.consortium, w.county_hospital), Err("out_of_scope"));
-    check(&a, Permission::PatientRead, Target::institution(w.other_consortium, w.village), Err("out_of_scope"));
+    check(
+        &a,
+        Permission::PatientRead,
+        Target::institution(w.consortium, w.county_hospital),
+        Err("out_of_scope"),
+    );
+    check(
+        &a,
+        Permission::PatientRead,
+        Target::institution(w.other_consortium, w.village),
+        Err("out_of_scope"),
+    );
 }
 
 #[test]
@@ -72,6 +83,9 @@ fn institution_admin_writes_only_its_own_institution() {
     let a = actor(&w, Role::InstitutionAdmin, Scope::Institutions(BTreeSet::from([w.township])));
     check(&a, Permission::StaffWrite, Target::institution(w.consortium, w.township), Ok("administration"));
     check(&a, Permission::StaffWrite, Target::institution(w.consortium, w.village), Err("out_of_scope"));
+    // Consortium-level writes need a consortium scope; reads do not.
+    check(&a, Permission::RegistryWrite, Target::consortium(w.consortium), Err("out_of_scope"));
+    check(&a, Permission::RegistryRead, Target::consortium(w.consortium), Ok("administration"));
 }
 
 #[test]
@@ -117,7 +131,11 @@ fn break_glass_opens_one_patient_for_four_hours() {
     let mut a = actor(&w, Role::VillageDoctor, Scope::Institutions(BTreeSet::from([w.village])));
     let patient = Uuid::now_v7();
     a.grants.push(break_glass(patient, now(), Uuid::now_v7()));
-    let target = Target { consortium_id: w.consortium, institution_id: Some(w.county_hospital), patient: Some(patient) };
+    let target = Target {
+        consortium_id: w.consortium,
+        institution_id: Some(w.county_hospital),
+        patient: Some(patient),
+    };
     assert_eq!(decide(&a, Permission::PatientRead, &target, now()), Ok(Basis::BreakGlass));
     let other = Target { patient: Some(Uuid::now_v7()), ..target };
     assert_eq!(decide(&a, Permission::PatientRead, &other, now()), Err(Denial::OutOfScope));

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 
-
 use crate::ids::{ConsortiumId, DepartmentId, InstitutionId};
 use crate::validation::{self, Invalid};
 
@@ -77,11 +76,16 @@ fn valid_subject_code(code: &str) -> bool {
 pub fn validate_department(draft: &DepartmentDraft) -> Result<NewDepartment, Invalid> {
     let mut errors = Invalid::default();
     let name = validation::text(&mut errors, "name", &draft.name, 60);
-    let subject_code = validation::optional_text(&mut errors, "subject_code", draft.subject_code.as_deref(), 5);
+    let subject_code =
+        validation::optional_text(&mut errors, "subject_code", draft.subject_code.as_deref(), 5);
     if let Some(c) = &subject_code
         && !valid_subject_code(c)
     {
-        errors.push("subject_code", "subject_code_invalid", "subject code is two digits, optionally .NN (e.g. 03.01)");
+        errors.push(
+            "subject_code",
+            "subject_code_invalid",
+            "subject code is two digits, optionally .NN (e.g. 03.01)",
+        );
     }
     let kind = DepartmentKind::parse(draft.kind.trim());
     if kind.is_none() {

@@ -57,7 +57,11 @@ pub fn validate_consortium(draft: &ConsortiumDraft) -> Result<NewConsortium, Inv
         errors.push("founded_on", "required", "founded_on is required");
     }
     errors.into_result(())?;
-    Ok(NewConsortium { name, county_code: county_code.expect("checked"), founded_on: draft.founded_on.expect("checked") })
+    Ok(NewConsortium {
+        name,
+        county_code: county_code.expect("checked"),
+        founded_on: draft.founded_on.expect("checked"),
+    })
 }
 
 /// Member of the consortium with a tier, or an agency of the county.
@@ -177,7 +181,8 @@ pub struct NewInstitution {
 }
 
 fn valid_code(code: &str) -> bool {
-    (2..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (2..=32).contains(&code.len())
+        && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Validates an institution draft for `consortium`. `parent` is the institution named by
@@ -235,12 +240,21 @@ pub fn validate_institution(
 
     let tier = kind.and_then(InstitutionKind::tier);
     if let (Some(tier), Some(division)) = (tier, &division_code) {
-        let needs_village = matches!(tier, Tier::VillageClinic | Tier::VillageServicePoint | Tier::CommunityStation);
+        let needs_village =
+            matches!(tier, Tier::VillageClinic | Tier::VillageServicePoint | Tier::CommunityStation);
         if needs_village && division.level() != DivisionLevel::Village {
-            errors.push("division_code", "division_level_village", "a village-level site needs a 12-digit village code");
+            errors.push(
+                "division_code",
+                "division_level_village",
+                "a village-level site needs a 12-digit village code",
+            );
         }
         if tier == Tier::TownshipCentre && division.level() == DivisionLevel::County {
-            errors.push("division_code", "division_level_township", "a township centre needs a township or village code");
+            errors.push(
+                "division_code",
+                "division_level_township",
+                "a township centre needs a township or village code",
+            );
         }
     }
     if draft.is_central && tier != Some(Tier::TownshipCentre) {
@@ -310,18 +324,26 @@ fn check_parent(
         return;
     };
     match (draft.parent_id, parent) {
-        (None, _) if tier.parent_required() => {
-            errors.push("parent_id", "parent_required", "a village service point needs its township centre as parent")
-        }
+        (None, _) if tier.parent_required() => errors.push(
+            "parent_id",
+            "parent_required",
+            "a village service point needs its township centre as parent",
+        ),
         (None, _) => {}
-        (Some(_), None) => errors.push("parent_id", "parent_not_found", "the parent institution does not exist"),
+        (Some(_), None) => {
+            errors.push("parent_id", "parent_not_found", "the parent institution does not exist")
+        }
         (Some(_), Some(parent)) => {
             let Some(wanted) = tier.parent_tier() else {
                 errors.push("parent_id", "parent_not_allowed", format!("a {} has no parent", tier.as_str()));
                 return;
             };
             if parent.kind != InstitutionKind::Member(wanted) {
-                errors.push("parent_id", "parent_tier_invalid", format!("the parent must be a {}", wanted.as_str()));
+                errors.push(
+                    "parent_id",
+                    "parent_tier_invalid",
+                    format!("the parent must be a {}", wanted.as_str()),
+                );
                 return;
             }
             // A village site is served by the centre of its own township.
@@ -348,4 +370,3 @@ pub struct Membership {
     /// Why it joined (or left).
     pub reason: String,
 }
-

@@ -71,14 +71,22 @@ fn service_point_without_parent() {
 #[test]
 fn service_point_in_another_township() {
     let t = township("990121102000");
-    check(&draft("village_service_point", "990121101201", Some(&t)), Some(&t), "parent_id:parent_township_mismatch");
+    check(
+        &draft("village_service_point", "990121101201", Some(&t)),
+        Some(&t),
+        "parent_id:parent_township_mismatch",
+    );
 }
 
 #[test]
 fn service_point_under_a_village_clinic() {
     let mut p = township("990121101000");
     p.kind = InstitutionKind::Member(Tier::VillageClinic);
-    check(&draft("village_service_point", "990121101201", Some(&p)), Some(&p), "parent_id:parent_tier_invalid");
+    check(
+        &draft("village_service_point", "990121101201", Some(&p)),
+        Some(&p),
+        "parent_id:parent_tier_invalid",
+    );
 }
 
 #[test]
@@ -118,7 +126,11 @@ fn many_errors_at_once() {
     let mut d = draft("nope", "x", None);
     d.name = "  ".into();
     d.code = "!".into();
-    check(&d, None, "code:institution_code_invalid name:required tier:tier_unknown division_code:division_code_invalid");
+    check(
+        &d,
+        None,
+        "code:institution_code_invalid name:required tier:tier_unknown division_code:division_code_invalid",
+    );
 }
 
 #[test]
@@ -149,7 +161,11 @@ fn credit_code_check() {
 
 #[test]
 fn departments() {
-    let ok = DepartmentDraft { subject_code: Some("03.01".into()), name: "呼吸内科".into(), kind: "clinical".into() };
+    let ok = DepartmentDraft {
+        subject_code: Some("03.01".into()),
+        name: "呼吸内科".into(),
+        kind: "clinical".into(),
+    };
     assert!(validate_department(&ok).is_ok());
     let bad = DepartmentDraft { subject_code: Some("3.1".into()), name: "".into(), kind: "ward".into() };
     let codes: Vec<_> = validate_department(&bad).unwrap_err().fields.iter().map(|f| f.code).collect();

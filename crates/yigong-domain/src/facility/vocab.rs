@@ -1,9 +1,5 @@
 //! Controlled vocabularies of the organisation model.
 
-
-
-
-
 vocabulary! {
     /// Tier of a member institution (DESIGN.md §2).
     Tier {

@@ -135,7 +135,9 @@ fn division_inside_county() {
 
 #[test]
 fn county_codes() {
-    for (raw, ok) in [("990121", true), ("110105", true), ("990100", false), ("99012", false), ("050121", false)] {
+    for (raw, ok) in
+        [("990121", true), ("110105", true), ("990100", false), ("99012", false), ("050121", false)]
+    {
         assert_eq!(CountyCode::parse(raw).is_ok(), ok, "{raw}");
     }
 }

@@ -144,25 +144,34 @@ pub fn validate_staff(
     if sex.is_none() {
         errors.push("sex", "sex_unknown", "sex is male, female, unknown or unspecified");
     }
-    let resident_id = match validation::optional_text(&mut errors, "resident_id", draft.resident_id.as_deref(), 24) {
-        None => None,
-        Some(raw) => match ResidentId::parse(&raw, today) {
-            Ok(id) => Some(id),
-            Err(e) => {
-                errors.push("resident_id", e.code(), e.to_string());
-                None
-            }
-        },
-    };
+    let resident_id =
+        match validation::optional_text(&mut errors, "resident_id", draft.resident_id.as_deref(), 24) {
+            None => None,
+            Some(raw) => match ResidentId::parse(&raw, today) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    errors.push("resident_id", e.code(), e.to_string());
+                    None
+                }
+            },
+        };
     if let (Some(id), Some(sex)) = (&resident_id, sex)
         && matches!(sex, Sex::Male | Sex::Female)
         && id.sex() != sex
     {
-        errors.push("sex", "sex_conflicts_with_resident_id", "sex differs from the one in the resident ID number");
+        errors.push(
+            "sex",
+            "sex_conflicts_with_resident_id",
+            "sex differs from the one in the resident ID number",
+        );
     }
     let category = StaffCategory::parse(draft.category.trim());
     if category.is_none() {
-        errors.push("category", "staff_category_unknown", format!("unknown staff category {:?}", draft.category));
+        errors.push(
+            "category",
+            "staff_category_unknown",
+            format!("unknown staff category {:?}", draft.category),
+        );
     }
     let level = match draft.title_level.as_deref().map(str::trim) {
         None | Some("") | Some("unknown") => None,
@@ -179,27 +188,42 @@ pub fn validate_staff(
     if since > today {
         errors.push("title_since", "date_in_future", "the title cannot start in the future");
     }
-    let practice_certificate_no =
-        validation::optional_text(&mut errors, "practice_certificate_no", draft.practice_certificate_no.as_deref(), 40);
+    let practice_certificate_no = validation::optional_text(
+        &mut errors,
+        "practice_certificate_no",
+        draft.practice_certificate_no.as_deref(),
+        40,
+    );
     let practice_category = match draft.practice_category.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(c) => {
             let parsed = PracticeCategory::parse(c);
             if parsed.is_none() {
-                errors.push("practice_category", "practice_category_unknown", format!("unknown practice category {c:?}"));
+                errors.push(
+                    "practice_category",
+                    "practice_category_unknown",
+                    format!("unknown practice category {c:?}"),
+                );
             }
             parsed
         }
     };
-    let practice_scope = validation::optional_text(&mut errors, "practice_scope", draft.practice_scope.as_deref(), 60);
+    let practice_scope =
+        validation::optional_text(&mut errors, "practice_scope", draft.practice_scope.as_deref(), 60);
     if draft.registered_institution_id.is_some() && !registered_exists {
-        errors.push("registered_institution_id", "institution_not_found", "the registered institution does not exist");
+        errors.push(
+            "registered_institution_id",
+            "institution_not_found",
+            "the registered institution does not exist",
+        );
     }
     match draft.employer_institution_id {
         None => errors.push("employer_institution_id", "required", "employer_institution_id is required"),
-        Some(_) if !employer_exists => {
-            errors.push("employer_institution_id", "institution_not_found", "the employer institution does not exist")
-        }
+        Some(_) if !employer_exists => errors.push(
+            "employer_institution_id",
+            "institution_not_found",
+            "the employer institution does not exist",
+        ),
         Some(_) => {}
     }
     errors.into_result(())?;
@@ -295,15 +319,19 @@ pub fn validate_posting(
     let mut errors = Invalid::default();
     match (draft.institution_id, institution) {
         (None, _) => errors.push("institution_id", "required", "institution_id is required"),
-        (Some(_), None) => errors.push("institution_id", "institution_not_found", "the institution does not exist"),
+        (Some(_), None) => {
+            errors.push("institution_id", "institution_not_found", "the institution does not exist")
+        }
         (Some(_), Some(_)) => {}
     }
     if let Some(_dep) = draft.department_id {
         match department_institution {
             None => errors.push("department_id", "department_not_found", "the department does not exist"),
-            Some(owner) if Some(owner) != draft.institution_id => {
-                errors.push("department_id", "department_other_institution", "the department belongs to another institution")
-            }
+            Some(owner) if Some(owner) != draft.institution_id => errors.push(
+                "department_id",
+                "department_other_institution",
+                "the department belongs to another institution",
+            ),
             Some(_) => {}
         }
     }

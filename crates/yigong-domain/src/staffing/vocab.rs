@@ -1,7 +1,5 @@
 //! Controlled vocabularies of the staff registry.
 
-
-
 vocabulary! {
     /// Professional category (人员类别).
     StaffCategory {

@@ -15,6 +15,7 @@ use yigong_domain::facility::Tier;
 use yigong_domain::ids::{ConsortiumId, DepartmentId, InstitutionId};
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::dto::{DepartmentInput, DepartmentView, InstitutionInput, InstitutionView, MembershipView};
 use crate::error::{ApiError, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::page::{PageQuery, PageView};
@@ -79,62 +80,85 @@ impl ListQuery {
 }
 
 /// Lists and searches institutions, ordered by code.
-#[utoipa::path(get, path = "/api/v1/consortia/{consortium_id}/institutions", tag = "registry",
+#[utoipa::path(get, path = "/api/v1/consortia/{consortium_id}/institutions", tag = "registry", security(("bearer" = [])),
     params(("consortium_id" = Uuid, Path, description = "Consortium id"), ListQuery),
     responses((status = 200, body = PageView<InstitutionView>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list(
     State(ctx): State<AppState>,
+    caller: Caller,
     AppPath(consortium_id): AppPath<Uuid>,
     AppQuery(query): AppQuery<ListQuery>,
 ) -> Result<Json<PageView<InstitutionView>>, ApiError> {
     let page = PageQuery { page_size: query.page_size, cursor: query.cursor.clone() }.to_request()?;
     let filter = query.filter()?;
-    let found = registry::list_institutions(&ctx, ConsortiumId::from_uuid(consortium_id), &filter, &page).await?;
+    let found = registry::list_institutions(
+        &ctx,
+        caller.actor(),
+        ConsortiumId::from_uuid(consortium_id),
+        &filter,
+        &page,
+    )
+    .await?;
     Ok(Json(PageView::from_page(found, |i| InstitutionView::from(&i))))
 }
 
 /// Registers an institution (or an agency).
-#[utoipa::path(post, path = "/api/v1/consortia/{consortium_id}/institutions", tag = "registry",
+#[utoipa::path(post, path = "/api/v1/consortia/{consortium_id}/institutions", tag = "registry", security(("bearer" = [])),
     params(("consortium_id" = Uuid, Path, description = "Consortium id")), request_body = InstitutionInput,
     responses((status = 201, body = InstitutionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn create(
     State(ctx): State<AppState>,
+    caller: Caller,
     AppPath(consortium_id): AppPath<Uuid>,
     AppJson(body): AppJson<InstitutionInput>,
 ) -> Result<(StatusCode, Json<InstitutionView>), ApiError> {
-    let i = registry::create_institution(&ctx, ConsortiumId::from_uuid(consortium_id), body.into()).await?;
+    let i = registry::create_institution(
+        &ctx,
+        caller.actor(),
+        ConsortiumId::from_uuid(consortium_id),
+        body.into(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(InstitutionView::from(&i))))
 }
 
 /// One institution with its membership history.
-#[utoipa::path(get, path = "/api/v1/consortia/{consortium_id}/institutions/{institution_id}", tag = "registry",
+#[utoipa::path(get, path = "/api/v1/consortia/{consortium_id}/institutions/{institution_id}", tag = "registry", security(("bearer" = [])),
     params(("consortium_id" = Uuid, Path, description = "Consortium id"), ("institution_id" = Uuid, Path, description = "Institution id")),
     responses((status = 200, body = InstitutionView), (status = 404, body = ErrorBody)))]
 async fn get(
     State(ctx): State<AppState>,
+    caller: Caller,
     AppPath((consortium_id, id)): AppPath<(Uuid, Uuid)>,
 ) -> Result<Json<InstitutionView>, ApiError> {
-    let (i, history) =
-        registry::get_institution(&ctx, ConsortiumId::from_uuid(consortium_id), InstitutionId::from_uuid(id)).await?;
+    let (i, history) = registry::get_institution(
+        &ctx,
+        caller.actor(),
+        ConsortiumId::from_uuid(consortium_id),
+        InstitutionId::from_uuid(id),
+    )
+    .await?;
     let mut view = InstitutionView::from(&i);
     view.memberships = Some(history.iter().map(MembershipView::from).collect());
     Ok(Json(view))
 }
 
 /// Replaces an institution's fields.
-#[utoipa::path(put, path = "/api/v1/consortia/{consortium_id}/institutions/{institution_id}", tag = "registry",
+#[utoipa::path(put, path = "/api/v1/consortia/{consortium_id}/institutions/{institution_id}", tag = "registry", security(("bearer" = [])),
     params(("consortium_id" = Uuid, Path, description = "Consortium id"), ("institution_id" = Uuid, Path, description = "Institution id")),
     request_body = InstitutionInput,
     responses((status = 200, body = InstitutionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn update(
     State(ctx): State<AppState>,
+    caller: Caller,
     AppPath((consortium_id, id)): AppPath<(Uuid, Uuid)>,
     AppJson(body): AppJson<InstitutionInput>,
 ) -> Result<Json<InstitutionView>, ApiError> {
     let i = registry::update_institution(
         &ctx,
+        caller.actor(),
         ConsortiumId::from_uuid(consortium_id),
         InstitutionId::from_uuid(id),
         body.into(),
@@ -156,11 +180,12 @@ struct DepartmentQuery {
 }
 
 /// Lists an institution's departments, ordered by name.
-#[utoipa::path(get, path = "/api/v1/consortia/{consortium_id}/institutions/{institution_id}/departments", tag = "registry",
+#[utoipa::path(get, path = "/api/v1/consortia/{consortium_id}/institutions/{institution_id}/departments", tag = "registry", security(("bearer" = [])),
     params(("consortium_id" = Uuid, Path, description = "Consortium id"), ("institution_id" = Uuid, Path, description = "Institution id"), DepartmentQuery),
     responses((status = 200, body = PageView<DepartmentView>), (status = 404, body = ErrorBody)))]
 async fn list_departments(
     State(ctx): State<AppState>,
+    caller: Caller,
     AppPath((consortium_id, id)): AppPath<(Uuid, Uuid)>,
     AppQuery(query): AppQuery<DepartmentQuery>,
 ) -> Result<Json<PageView<DepartmentView>>, ApiError> {
@@ -168,6 +193,7 @@ async fn list_departments(
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let found = registry::list_departments(
         &ctx,
+        caller.actor(),
         ConsortiumId::from_uuid(consortium_id),
         InstitutionId::from_uuid(id),
         q,
@@ -178,18 +204,20 @@ async fn list_departments(
 }
 
 /// Adds a department.
-#[utoipa::path(post, path = "/api/v1/consortia/{consortium_id}/institutions/{institution_id}/departments", tag = "registry",
+#[utoipa::path(post, path = "/api/v1/consortia/{consortium_id}/institutions/{institution_id}/departments", tag = "registry", security(("bearer" = [])),
     params(("consortium_id" = Uuid, Path, description = "Consortium id"), ("institution_id" = Uuid, Path, description = "Institution id")),
     request_body = DepartmentInput,
     responses((status = 201, body = DepartmentView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn create_department(
     State(ctx): State<AppState>,
+    caller: Caller,
     AppPath((consortium_id, id)): AppPath<(Uuid, Uuid)>,
     AppJson(body): AppJson<DepartmentInput>,
 ) -> Result<(StatusCode, Json<DepartmentView>), ApiError> {
     let d = registry::create_department(
         &ctx,
+        caller.actor(),
         ConsortiumId::from_uuid(consortium_id),
         InstitutionId::from_uuid(id),
         body.into(),
@@ -199,7 +227,7 @@ async fn create_department(
 }
 
 /// Replaces a department's fields.
-#[utoipa::path(put, path = "/api/v1/consortia/{consortium_id}/institutions/{institution_id}/departments/{department_id}", tag = "registry",
+#[utoipa::path(put, path = "/api/v1/consortia/{consortium_id}/institutions/{institution_id}/departments/{department_id}", tag = "registry", security(("bearer" = [])),
     params(("consortium_id" = Uuid, Path, description = "Consortium id"), ("institution_id" = Uuid, Path, description = "Institution id"),
         ("department_id" = Uuid, Path, description = "Department id")),
     request_body = DepartmentInput,
@@ -207,11 +235,13 @@ async fn create_department(
         (status = 422, body = ErrorBody)))]
 async fn update_department(
     State(ctx): State<AppState>,
+    caller: Caller,
     AppPath((consortium_id, id, department_id)): AppPath<(Uuid, Uuid, Uuid)>,
     AppJson(body): AppJson<DepartmentInput>,
 ) -> Result<Json<DepartmentView>, ApiError> {
     let d = registry::update_department(
         &ctx,
+        caller.actor(),
         ConsortiumId::from_uuid(consortium_id),
         InstitutionId::from_uuid(id),
         DepartmentId::from_uuid(department_id),

@@ -1,6 +1,9 @@
 //! Route modules, one per domain, each with `router() -> OpenApiRouter<AppState>`.
 
+pub mod audit;
+pub mod auth;
 pub mod consortia;
 pub mod institutions;
 pub mod staff;
 pub mod system;
+pub mod users;

@@ -1,6 +1,8 @@
 //! API tests: the real router in-process (`oneshot`), on SQLite and PostgreSQL.
 
+mod auth;
 mod helpers;
+mod matrix;
 mod openapi;
 mod registry;
 
@@ -28,4 +30,12 @@ on_both! {
     staff_and_postings => crate::registry::staff_and_postings,
     error_shape_everywhere => crate::registry::error_shape_everywhere,
     healthz => crate::registry::healthz,
+    authorisation_matrix => crate::matrix::every_route_refuses_and_audits,
+    token_issue => crate::auth::token_issue_and_same_answer_for_unknown_user,
+    lockout => crate::auth::lockout_after_repeated_failures,
+    expiry_and_revocation => crate::auth::tokens_expire_and_revoke_at_once,
+    disable_and_password_change => crate::auth::disabling_ends_sessions_and_password_change_ends_others,
+    csrf => crate::auth::cookie_sessions_need_the_csrf_token,
+    relationship_grants => crate::auth::dispatch_and_break_glass_grants,
+    audit_viewer => crate::auth::audit_viewer_filters_and_exports,
 }

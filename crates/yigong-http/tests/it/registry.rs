@@ -8,18 +8,26 @@ use crate::helpers::TestApp;
 pub async fn institutions_create_validate_list(app: TestApp) {
     let base = app.consortium().await;
     let township = app
-        .institution(&base, json!({"code": "T01", "name": "东关镇中心卫生院", "tier": "township_centre", "is_central": true,
-            "division_code": "990121101000", "beds": 60, "services": ["ecg_centre"]}))
+        .institution(
+            &base,
+            json!({"code": "T01", "name": "东关镇中心卫生院", "tier": "township_centre", "is_central": true,
+            "division_code": "990121101000", "beds": 60, "services": ["ecg_centre"]}),
+        )
         .await;
 
     // A service point without its township centre.
     let point = json!({"code": "V001", "name": "上河村卫生服务点", "tier": "village_service_point", "division_code": "990121101201"});
-    app.post(&format!("{base}/institutions"), point.clone())
-        .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("parent_id", "parent_required")));
+    app.post(&format!("{base}/institutions"), point.clone()).await.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        Some(("parent_id", "parent_required")),
+    );
     // Outside the county, unknown tier: both fields reported at once.
     let r = app
-        .post(&format!("{base}/institutions"), json!({"code": "X1", "name": "外县", "tier": "hospital", "division_code": "990122101201"}))
+        .post(
+            &format!("{base}/institutions"),
+            json!({"code": "X1", "name": "外县", "tier": "hospital", "division_code": "990122101201"}),
+        )
         .await;
     r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("tier", "tier_unknown")));
     assert_eq!(r.body["fields"]["division_code"]["code"], "division_code_outside_county");
@@ -31,9 +39,11 @@ pub async fn institutions_create_validate_list(app: TestApp) {
     ok["parent_id"] = json!(township);
     let village = app.institution(&base, ok.clone()).await;
     // Same code again: a field error on `code`.
-    app.post(&format!("{base}/institutions"), ok)
-        .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("code", "institution_code_taken")));
+    app.post(&format!("{base}/institutions"), ok).await.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        Some(("code", "institution_code_taken")),
+    );
 
     let got = app.get(&format!("{base}/institutions/{village}")).await;
     assert_eq!(got.status, StatusCode::OK);
@@ -48,22 +58,29 @@ pub async fn institutions_create_validate_list(app: TestApp) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["name"], "上河村卫生室");
     renamed["parent_id"] = json!(village);
-    app.put(&format!("{base}/institutions/{village}"), renamed)
-        .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("parent_id", "parent_tier_invalid")));
+    app.put(&format!("{base}/institutions/{village}"), renamed).await.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        Some(("parent_id", "parent_tier_invalid")),
+    );
 
     // Paging with cursors, then filters.
     for n in 2..=12 {
-        app.institution(&base, json!({"code": format!("V{n:03}"), "name": format!("村{n}卫生室"), "tier": "village_clinic",
-            "division_code": format!("990121101{:03}", 200 + n), "parent_id": township}))
-            .await;
+        app.institution(
+            &base,
+            json!({"code": format!("V{n:03}"), "name": format!("村{n}卫生室"), "tier": "village_clinic",
+            "division_code": format!("990121101{:03}", 200 + n), "parent_id": township}),
+        )
+        .await;
     }
     let mut codes = Vec::new();
     let mut uri = format!("{base}/institutions?page_size=5");
     loop {
         let page = app.get(&uri).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        codes.extend(page.body["items"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap().to_owned()));
+        codes.extend(
+            page.body["items"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap().to_owned()),
+        );
         match page.body["next_cursor"].as_str() {
             Some(c) => uri = format!("{base}/institutions?page_size=5&cursor={c}"),
             None => break,
@@ -75,13 +92,17 @@ pub async fn institutions_create_validate_list(app: TestApp) {
     assert_eq!(children.body["items"].as_array().unwrap().len(), 12);
     let search = app.get(&format!("{base}/institutions?q={}", urlencode("东关"))).await;
     assert_eq!(search.body["items"][0]["code"], "T01");
-    app.get(&format!("{base}/institutions?tier=castle"))
-        .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("tier", "tier_unknown")));
+    app.get(&format!("{base}/institutions?tier=castle")).await.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        Some(("tier", "tier_unknown")),
+    );
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 pub async fn departments(app: TestApp) {
@@ -95,11 +116,22 @@ pub async fn departments(app: TestApp) {
     let dep = r.body["id"].as_str().unwrap().to_owned();
     app.post(&uri, json!({"subject_code": "03.01", "name": "呼吸内科", "kind": "clinical"}))
         .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("name", "department_name_taken")));
-    app.post(&uri, json!({"subject_code": "3", "name": "急诊", "kind": "ward"}))
-        .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("kind", "department_kind_unknown")));
-    let r = app.put(&format!("{uri}/{dep}"), json!({"subject_code": "03.01", "name": "呼吸与危重症医学科", "kind": "clinical"})).await;
+        .assert_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            Some(("name", "department_name_taken")),
+        );
+    app.post(&uri, json!({"subject_code": "3", "name": "急诊", "kind": "ward"})).await.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        Some(("kind", "department_kind_unknown")),
+    );
+    let r = app
+        .put(
+            &format!("{uri}/{dep}"),
+            json!({"subject_code": "03.01", "name": "呼吸与危重症医学科", "kind": "clinical"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let list = app.get(&uri).await;
     assert_eq!(list.body["items"][0]["name"], "呼吸与危重症医学科");
@@ -117,9 +149,11 @@ pub async fn staff_and_postings(app: TestApp) {
         "category": "physician", "title_level": "intermediate", "title_name": "主治医师", "employer_institution_id": h});
     let mut bad = person.clone();
     bad["resident_id"] = json!("110105194912310021");
-    app.post(&format!("{base}/staff"), bad)
-        .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("resident_id", "resident_id_check_digit")));
+    app.post(&format!("{base}/staff"), bad).await.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        Some(("resident_id", "resident_id_check_digit")),
+    );
     let r = app.post(&format!("{base}/staff"), person.clone()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["resident_id_masked"], "110105********002X");
@@ -151,42 +185,80 @@ pub async fn staff_and_postings(app: TestApp) {
     assert_eq!(at_township.body["items"].as_array().unwrap().len(), 1);
     let later = app.get(&format!("{base}/staff?institution_id={t}&on=2026-08-01")).await;
     assert!(later.body["items"].as_array().unwrap().is_empty());
-    app.post(&format!("{base}/staff"), person)
-        .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("code", "staff_code_taken")));
+    app.post(&format!("{base}/staff"), person).await.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        Some(("code", "staff_code_taken")),
+    );
 }
 
 pub async fn error_shape_everywhere(app: TestApp) {
     let base = app.consortium().await;
+    // A system administrator registers another consortium; a manager cannot.
+    let r = app
+        .post(
+            "/api/v1/consortia",
+            json!({"name": "白水县医共体", "county_code": "990122", "founded_on": "2021-01-01"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let manager = app.user("manager", "consortium_manager", None).await;
+    app.post_as(
+        &manager,
+        "/api/v1/consortia",
+        json!({"name": "x", "county_code": "990123", "founded_on": "2021-01-01"}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden", None);
     app.get("/api/v1/nothing-here").await.assert_error(StatusCode::NOT_FOUND, "no_route", None);
-    app.get("/api/v1/consortia/00000000-0000-7000-8000-000000000000/institutions")
-        .await
-        .assert_error(StatusCode::NOT_FOUND, "not_found", None);
-    app.get(&format!("{base}/institutions/not-a-uuid")).await.assert_error(StatusCode::BAD_REQUEST, "malformed_request", None);
+    app.get("/api/v1/consortia/00000000-0000-7000-8000-000000000000/institutions").await.assert_error(
+        StatusCode::FORBIDDEN,
+        "out_of_scope",
+        None,
+    );
+    app.get(&format!("{base}/institutions/not-a-uuid")).await.assert_error(
+        StatusCode::BAD_REQUEST,
+        "malformed_request",
+        None,
+    );
     app.raw(Method::POST, &format!("{base}/institutions"), Some("application/json"), "{\"code\": ")
         .await
         .assert_error(StatusCode::BAD_REQUEST, "malformed_json", None);
-    app.raw(Method::POST, &format!("{base}/institutions"), Some("text/plain"), "{}")
-        .await
-        .assert_error(StatusCode::BAD_REQUEST, "malformed_json", None);
+    app.raw(Method::POST, &format!("{base}/institutions"), Some("text/plain"), "{}").await.assert_error(
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+        None,
+    );
     let r = app.post(&format!("{base}/institutions"), json!({"code": "T1", "name": "x", "tier": "township_centre", "division_code": "990121101000", "colour": "red"})).await;
     r.assert_error(StatusCode::BAD_REQUEST, "malformed_json", None);
     assert!(r.body["message"].as_str().unwrap().contains("colour"), "{}", r.body);
     app.post("/api/v1/consortia", json!({"name": "x", "county_code": "990121", "founded_on": "2020-02-30"}))
         .await
         .assert_error(StatusCode::BAD_REQUEST, "malformed_json", None);
-    app.post("/api/v1/consortia", json!({"name": "", "county_code": "99012"}))
-        .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("county_code", "division_code_invalid")));
-    app.get(&format!("{base}/institutions?page_size=501"))
-        .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("page_size", "page_size_out_of_range")));
-    app.get(&format!("{base}/institutions?cursor=%%%")).await.assert_error(StatusCode::BAD_REQUEST, "malformed_request", None);
-    app.get(&format!("{base}/institutions?cursor=!!")).await.assert_error(StatusCode::BAD_REQUEST, "malformed_request", None);
+    app.post("/api/v1/consortia", json!({"name": "", "county_code": "99012"})).await.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        Some(("county_code", "division_code_invalid")),
+    );
+    app.get(&format!("{base}/institutions?page_size=501")).await.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        Some(("page_size", "page_size_out_of_range")),
+    );
+    app.get(&format!("{base}/institutions?cursor=%%%")).await.assert_error(
+        StatusCode::BAD_REQUEST,
+        "malformed_request",
+        None,
+    );
+    app.get(&format!("{base}/institutions?cursor=!!")).await.assert_error(
+        StatusCode::BAD_REQUEST,
+        "malformed_request",
+        None,
+    );
 }
 
 pub async fn healthz(app: TestApp) {
-    let r = app.get("/healthz").await;
+    let r = app.send(Method::GET, "/healthz", None, None, "").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["status"], "ok");
 }

@@ -1,8 +1,10 @@
 //! Registry tables: round trips, constraints, pagination, tenancy.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use yigong_domain::facility::Membership;
 use yigong_domain::facility::{
-    Consortium, Department, DepartmentKind, Institution, InstitutionKind, NewConsortium, Ownership, Service, Tier,
+    Consortium, Department, DepartmentKind, Institution, InstitutionKind, NewConsortium, Ownership, Service,
+    Tier,
 };
 use yigong_domain::identity::{CountyCode, DivisionCode, ResidentId, Sex};
 use yigong_domain::ids::*;
@@ -10,7 +12,6 @@ use yigong_domain::page::PageRequest;
 use yigong_domain::population::{HealthRecord, Household};
 use yigong_domain::staffing::{PostingSource, StaffCategory, TitleLevel};
 use yigong_domain::{Posting, Staff, TitleRecord};
-use yigong_domain::facility::Membership;
 use yigong_store::institution::Filter;
 use yigong_store::{Db, StoreError, consortium, department, institution, population, staff};
 
@@ -24,13 +25,23 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 
 async fn new_consortium(db: &Db, county: &str) -> Consortium {
     let mut tx = db.begin_write().await.unwrap();
-    let new = NewConsortium { name: format!("{county}医共体"), county_code: CountyCode::parse(county).unwrap(), founded_on: date(2020, 1, 1) };
+    let new = NewConsortium {
+        name: format!("{county}医共体"),
+        county_code: CountyCode::parse(county).unwrap(),
+        founded_on: date(2020, 1, 1),
+    };
     let c = consortium::insert(&mut tx, ConsortiumId::new_v7(), &new, at(1)).await.unwrap();
     tx.commit().await.unwrap();
     c
 }
 
-fn institution_row(c: &Consortium, code: &str, tier: Tier, division: &str, parent: Option<InstitutionId>) -> Institution {
+fn institution_row(
+    c: &Consortium,
+    code: &str,
+    tier: Tier,
+    division: &str,
+    parent: Option<InstitutionId>,
+) -> Institution {
     Institution {
         id: InstitutionId::new_v7(),
         consortium_id: c.id,
@@ -66,7 +77,10 @@ pub async fn institutions_round_trip(db: &Db) {
     let mut tx = db.begin().await.unwrap();
     assert_eq!(institution::get(&mut tx, c.id, v.id).await.unwrap(), v);
     assert_eq!(institution::find_by_code(&mut tx, c.id, "T01").await.unwrap().as_ref(), Some(&t));
-    assert!(matches!(institution::get(&mut tx, c.id, InstitutionId::new_v7()).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        institution::get(&mut tx, c.id, InstitutionId::new_v7()).await,
+        Err(StoreError::NotFound)
+    ));
     drop(tx);
 
     let mut changed = v.clone();
@@ -79,13 +93,22 @@ pub async fn institutions_round_trip(db: &Db) {
         &mut tx,
         c.id,
         v.id,
-        &Membership { valid_from: date(2021, 1, 1), valid_to: Some(date(2022, 12, 31)), reason: "founding".into() },
+        &Membership {
+            valid_from: date(2021, 1, 1),
+            valid_to: Some(date(2022, 12, 31)),
+            reason: "founding".into(),
+        },
     )
     .await
     .unwrap();
-    institution::insert_membership(&mut tx, c.id, v.id, &Membership { valid_from: date(2024, 1, 1), valid_to: None, reason: "rejoined".into() })
-        .await
-        .unwrap();
+    institution::insert_membership(
+        &mut tx,
+        c.id,
+        v.id,
+        &Membership { valid_from: date(2024, 1, 1), valid_to: None, reason: "rejoined".into() },
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let mut tx = db.begin().await.unwrap();
     assert_eq!(institution::get(&mut tx, c.id, v.id).await.unwrap(), changed);
@@ -112,11 +135,13 @@ pub async fn institution_rules_enforced_by_schema(db: &Db) {
     let dup = institution_row(&c, "T01", Tier::TownshipCentre, "990121102000", None);
     assert!(matches!(insert(db, &dup).await, Err(StoreError::Conflict { rule: "institution_code_taken" })));
     // Parent that does not exist.
-    let orphan = institution_row(&c, "V9", Tier::VillageClinic, "990121101201", Some(InstitutionId::new_v7()));
+    let orphan =
+        institution_row(&c, "V9", Tier::VillageClinic, "990121101201", Some(InstitutionId::new_v7()));
     assert!(matches!(insert(db, &orphan).await, Err(StoreError::MissingReference { .. })));
     // Membership that ends before it starts.
     let mut tx = db.begin_write().await.unwrap();
-    let bad = Membership { valid_from: date(2024, 1, 1), valid_to: Some(date(2023, 1, 1)), reason: "x".into() };
+    let bad =
+        Membership { valid_from: date(2024, 1, 1), valid_to: Some(date(2023, 1, 1)), reason: "x".into() };
     assert!(institution::insert_membership(&mut tx, c.id, t.id, &bad).await.is_err());
 }
 
@@ -128,7 +153,13 @@ pub async fn institution_list_pages_and_filters(db: &Db) {
     insert(db, &t2).await.unwrap();
     for n in 0..25 {
         let (parent, township) = if n % 2 == 0 { (&t1, "101") } else { (&t2, "102") };
-        let mut v = institution_row(&c, &format!("V{n:03}"), Tier::VillageClinic, &format!("990121{township}{:03}", 200 + n), Some(parent.id));
+        let mut v = institution_row(
+            &c,
+            &format!("V{n:03}"),
+            Tier::VillageClinic,
+            &format!("990121{township}{:03}", 200 + n),
+            Some(parent.id),
+        );
         v.name = if n == 7 { "100%_纯村卫生室".into() } else { format!("村卫生室{n}") };
         insert(db, &v).await.unwrap();
     }
@@ -167,7 +198,9 @@ pub async fn institution_list_pages_and_filters(db: &Db) {
     let q = Filter { query: Some("V01".into()), ..Default::default() };
     assert_eq!(institution::list(&mut tx, c.id, &q, &PageRequest::first()).await.unwrap().items.len(), 10);
     let agencies = Filter { agency: Some(true), ..Default::default() };
-    assert!(institution::list(&mut tx, c.id, &agencies, &PageRequest::first()).await.unwrap().items.is_empty());
+    assert!(
+        institution::list(&mut tx, c.id, &agencies, &PageRequest::first()).await.unwrap().items.is_empty()
+    );
 }
 
 fn staff_row(c: &Consortium, code: &str, employer: InstitutionId) -> Staff {
@@ -211,8 +244,13 @@ pub async fn staff_titles_and_postings(db: &Db) {
     let mut tx = db.begin_write().await.unwrap();
     department::insert(&mut tx, &dep).await.unwrap();
     staff::insert(&mut tx, &s).await.unwrap();
-    let junior = TitleRecord { level: Some(TitleLevel::Junior), name: Some("医师".into()), since: date(2015, 7, 1) };
-    let inter = TitleRecord { level: Some(TitleLevel::Intermediate), name: Some("主治医师".into()), since: date(2021, 1, 1) };
+    let junior =
+        TitleRecord { level: Some(TitleLevel::Junior), name: Some("医师".into()), since: date(2015, 7, 1) };
+    let inter = TitleRecord {
+        level: Some(TitleLevel::Intermediate),
+        name: Some("主治医师".into()),
+        since: date(2021, 1, 1),
+    };
     staff::insert_title(&mut tx, c.id, s.id, &inter).await.unwrap();
     staff::insert_title(&mut tx, c.id, s.id, &junior).await.unwrap();
     let employment = Posting {
@@ -246,23 +284,33 @@ pub async fn staff_titles_and_postings(db: &Db) {
     let postings = staff::list_postings(&mut tx, c.id, s.id, &PageRequest::first()).await.unwrap();
     assert_eq!(postings.items, vec![dispatch.clone(), employment.clone()], "newest first");
     let one = staff::list_postings(&mut tx, c.id, s.id, &PageRequest { size: 1, after: None }).await.unwrap();
-    let rest = staff::list_postings(&mut tx, c.id, s.id, &PageRequest { size: 1, after: one.next_after.clone() }).await.unwrap();
+    let rest =
+        staff::list_postings(&mut tx, c.id, s.id, &PageRequest { size: 1, after: one.next_after.clone() })
+            .await
+            .unwrap();
     assert_eq!(rest.items, vec![employment.clone()]);
     assert!(rest.next_after.is_none());
 
     // The staff list filtered by institution follows the postings' periods.
-    let at_township = |on| yigong_store::staff::Filter { institution: Some(t.id), on: Some(on), ..Default::default() };
-    let during = staff::list(&mut tx, c.id, &at_township(date(2026, 5, 1)), &PageRequest::first()).await.unwrap();
+    let at_township =
+        |on| yigong_store::staff::Filter { institution: Some(t.id), on: Some(on), ..Default::default() };
+    let during =
+        staff::list(&mut tx, c.id, &at_township(date(2026, 5, 1)), &PageRequest::first()).await.unwrap();
     assert_eq!(during.items.len(), 1);
-    let last_day = staff::list(&mut tx, c.id, &at_township(date(2026, 8, 31)), &PageRequest::first()).await.unwrap();
+    let last_day =
+        staff::list(&mut tx, c.id, &at_township(date(2026, 8, 31)), &PageRequest::first()).await.unwrap();
     assert_eq!(last_day.items.len(), 1, "valid_to is inclusive");
-    let after = staff::list(&mut tx, c.id, &at_township(date(2026, 9, 1)), &PageRequest::first()).await.unwrap();
+    let after =
+        staff::list(&mut tx, c.id, &at_township(date(2026, 9, 1)), &PageRequest::first()).await.unwrap();
     assert!(after.items.is_empty());
     drop(tx);
 
     let mut tx = db.begin_write().await.unwrap();
     let dup = staff_row(&c, "S001", h.id);
-    assert!(matches!(staff::insert(&mut tx, &dup).await, Err(StoreError::Conflict { rule: "staff_code_taken" })));
+    assert!(matches!(
+        staff::insert(&mut tx, &dup).await,
+        Err(StoreError::Conflict { rule: "staff_code_taken" })
+    ));
 }
 
 pub async fn rollback_leaves_nothing(db: &Db) {
@@ -300,7 +348,12 @@ pub async fn residents_bulk_load(db: &Db) {
     insert(db, &t).await.unwrap();
     let village = DivisionCode::parse("990121101201").unwrap();
     let households: Vec<Household> = (0..700)
-        .map(|n| Household { id: HouseholdId::new_v7(), consortium_id: c.id, village_code: village.clone(), address: format!("{n}号") })
+        .map(|n| Household {
+            id: HouseholdId::new_v7(),
+            consortium_id: c.id,
+            village_code: village.clone(),
+            address: format!("{n}号"),
+        })
         .collect();
     let id15 = ResidentId::parse("110105491231002", date(2026, 1, 1)).unwrap();
     let records: Vec<HealthRecord> = households
@@ -342,8 +395,14 @@ pub async fn residents_bulk_load(db: &Db) {
     assert_eq!(population::health_records_by_institution(&mut tx, c.id).await.unwrap(), vec![(t.id, 700)]);
     assert!(population::county_has_villages(&mut tx, "990121").await.unwrap());
     assert!(!population::county_has_villages(&mut tx, "990122").await.unwrap());
-    assert_eq!(population::division_name(&mut tx, "990121101201", date(2026, 1, 1)).await.unwrap().as_deref(), Some("上河村委会"));
-    assert!(population::division_name(&mut tx, "990121101201", date(2023, 1, 1)).await.unwrap().is_none(), "not valid yet");
+    assert_eq!(
+        population::division_name(&mut tx, "990121101201", date(2026, 1, 1)).await.unwrap().as_deref(),
+        Some("上河村委会")
+    );
+    assert!(
+        population::division_name(&mut tx, "990121101201", date(2023, 1, 1)).await.unwrap().is_none(),
+        "not valid yet"
+    );
     let kids = population::divisions(&mut tx, Some("990121101000"), date(2026, 1, 1)).await.unwrap();
     assert_eq!(kids.len(), 1);
     // Loading the same households again is a conflict, and nothing half-written remains.

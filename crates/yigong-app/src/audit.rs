@@ -1,0 +1,345 @@
+//! The audit trail: one row per read or write of personal data and per administrative
+//! change, written with the change it describes; sealed into a per-consortium SM3 hash chain
+//! (GB/T 32905) that `verify` walks to find the first edited or missing row.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sm3::{Digest, Sm3};
+use uuid::Uuid;
+use yigong_domain::access::{Actor, Basis, Permission, Target};
+use yigong_domain::ids::ConsortiumId;
+use yigong_domain::page::{Page, PageRequest};
+use yigong_store::Tx;
+use yigong_store::audit as store;
+
+pub use yigong_store::audit::{AuditRow, Filter as AuditFilter};
+
+use crate::{AppError, Ctx, access};
+
+/// What happened, for one audit row.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    /// `read`, `search`, `create`, `update`, `login`, `logout`, `export`, …
+    pub action: &'a str,
+    /// `institution`, `staff`, `user`, `audit_event`, …
+    pub resource_type: &'a str,
+    /// Which one (an id, never a name).
+    pub resource_id: Option<String>,
+    /// Whose personal data, if any.
+    pub patient_id: Option<Uuid>,
+    /// Codes and ids only.
+    pub detail: Option<String>,
+}
+
+impl<'a> Event<'a> {
+    /// An event on one resource.
+    pub fn on(action: &'a str, resource_type: &'a str, resource_id: impl ToString) -> Self {
+        Self {
+            action,
+            resource_type,
+            resource_id: Some(resource_id.to_string()),
+            patient_id: None,
+            detail: None,
+        }
+    }
+
+    /// An event on a kind of resource (lists, searches).
+    pub fn of(action: &'a str, resource_type: &'a str) -> Self {
+        Self { action, resource_type, resource_id: None, patient_id: None, detail: None }
+    }
+
+    /// Adds detail (codes and ids only).
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SM3 of the row's content in a fixed field order, unit-separated; absent fields are empty.
+pub fn row_hash(r: &AuditRow) -> String {
+    let fields = [
+        r.consortium_id.to_string(),
+        r.audit_id.to_string(),
+        r.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        r.actor_user_id.map(|u| u.to_string()).unwrap_or_default(),
+        r.actor_role.clone().unwrap_or_default(),
+        r.institution_id.map(|u| u.to_string()).unwrap_or_default(),
+        r.action.clone(),
+        r.resource_type.clone(),
+        r.resource_id.clone().unwrap_or_default(),
+        r.patient_id.map(|u| u.to_string()).unwrap_or_default(),
+        r.basis.clone(),
+        r.outcome.clone(),
+        r.request_id.clone().unwrap_or_default(),
+        r.detail.clone().unwrap_or_default(),
+    ];
+    let mut h = Sm3::new();
+    for f in fields {
+        h.update(f.as_bytes());
+        h.update([0x1f]);
+    }
+    hex(&h.finalize())
+}
+
+/// The chain hash after `prev` (empty for the first row).
+pub fn chain_hash(prev: &str, row_hash: &str) -> String {
+    let mut h = Sm3::new();
+    h.update(prev.as_bytes());
+    h.update([0x1e]);
+    h.update(row_hash.as_bytes());
+    hex(&h.finalize())
+}
+
+/// Builds an audit row. Times are cut to microseconds, which both databases keep exactly.
+#[allow(clippy::too_many_arguments, reason = "one row, every column named at the call")]
+fn build(
+    consortium_id: Uuid,
+    actor: Option<&Actor>,
+    event: &Event<'_>,
+    basis: Basis,
+    allowed: bool,
+    request_id: Option<String>,
+    now: DateTime<Utc>,
+) -> AuditRow {
+    let mut row = AuditRow {
+        consortium_id,
+        audit_id: Uuid::now_v7(),
+        recorded_at: now.trunc_subsecs(6),
+        actor_user_id: actor.map(|a| a.user_id),
+        actor_role: actor.map(|a| a.role.as_str().to_owned()),
+        institution_id: actor.and_then(|a| a.institution_id).map(|i| i.as_uuid()),
+        action: event.action.to_owned(),
+        resource_type: event.resource_type.to_owned(),
+        resource_id: event.resource_id.clone(),
+        patient_id: event.patient_id,
+        basis: basis.as_str().to_owned(),
+        outcome: if allowed { "allowed" } else { "denied" }.to_owned(),
+        request_id,
+        detail: event.detail.clone(),
+        row_hash: String::new(),
+        seq: None,
+        chain_hash: None,
+    };
+    row.row_hash = row_hash(&row);
+    row
+}
+
+/// Records an allowed action inside the caller's transaction, so it commits with the change.
+pub async fn record(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    actor: &Actor,
+    consortium: ConsortiumId,
+    basis: Basis,
+    event: Event<'_>,
+) -> Result<(), AppError> {
+    let row = build(
+        consortium.as_uuid(),
+        Some(actor),
+        &event,
+        basis,
+        true,
+        actor.request_id.clone(),
+        ctx.clock.now(),
+    );
+    store::insert(tx, &row).await?;
+    Ok(())
+}
+
+/// Records an allowed read after it happened, in its own short transaction. Fail-closed: if
+/// the row cannot be written, the caller returns the error instead of the data.
+pub async fn record_read(
+    ctx: &Ctx,
+    actor: &Actor,
+    consortium: ConsortiumId,
+    basis: Basis,
+    event: Event<'_>,
+) -> Result<(), AppError> {
+    let mut tx = ctx.db.begin_write().await?;
+    record(ctx, &mut tx, actor, consortium, basis, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a refusal in its own transaction (the refused change has none).
+pub async fn record_denied(
+    ctx: &Ctx,
+    actor: Option<&Actor>,
+    consortium: Option<ConsortiumId>,
+    event: Event<'_>,
+    request_id: Option<String>,
+) -> Result<(), AppError> {
+    let consortium = consortium.map_or(Uuid::nil(), |c| c.as_uuid());
+    let row = build(consortium, actor, &event, Basis::None, false, request_id, ctx.clock.now());
+    let mut tx = ctx.db.begin_write().await?;
+    store::insert(&mut tx, &row).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Seals every unsealed row of every consortium into its chain; returns how many rows.
+pub async fn seal(ctx: &Ctx) -> Result<u64, AppError> {
+    let mut sealed = 0;
+    let consortia = {
+        let mut tx = ctx.db.begin().await?;
+        store::consortia_with_unsealed(&mut tx).await?
+    };
+    for consortium in consortia {
+        loop {
+            let mut tx = ctx.db.begin_write().await?;
+            let head = store::head(&mut tx, consortium).await?;
+            let rows = store::unsealed(&mut tx, consortium, 1000).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let (mut seq, mut hash) = head.clone().unwrap_or((0, String::new()));
+            for r in &rows {
+                seq += 1;
+                hash = chain_hash(&hash, &r.row_hash);
+                store::seal_row(&mut tx, consortium, r.audit_id, seq, &hash).await?;
+            }
+            // A concurrent sealer makes this a conflict; the transaction rolls back and the
+            // rows stay unsealed for the next round.
+            store::set_head(&mut tx, consortium, head.map(|(s, _)| s), seq, &hash, ctx.clock.now()).await?;
+            tx.commit().await?;
+            sealed += rows.len() as u64;
+        }
+    }
+    Ok(sealed)
+}
+
+/// What `verify` found in one consortium's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    /// Consortium (nil for deployment-level rows).
+    pub consortium_id: Uuid,
+    /// Sealed rows checked.
+    pub rows: u64,
+    /// The first problem, if any.
+    pub broken: Option<Broken>,
+}
+
+/// The first break in a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    /// Sequence number where the chain breaks (the expected one, for a gap).
+    pub seq: i64,
+    /// The row there, if it exists.
+    pub audit_id: Option<Uuid>,
+    /// `row_edited`, `chain_mismatch`, `row_missing` or `head_mismatch`.
+    pub problem: &'static str,
+}
+
+/// Seals pending rows, then walks every chain from its start.
+pub async fn verify(ctx: &Ctx) -> Result<Vec<ChainReport>, AppError> {
+    seal(ctx).await?;
+    let mut tx = ctx.db.begin().await?;
+    let mut reports = Vec::new();
+    for consortium in store::consortia(&mut tx).await? {
+        let head = store::head(&mut tx, consortium).await?;
+        let mut report = ChainReport { consortium_id: consortium, rows: 0, broken: None };
+        let (mut seq, mut hash) = (0i64, String::new());
+        'walk: loop {
+            let rows = store::chain(&mut tx, consortium, seq, 1000).await?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in rows {
+                let expected = seq + 1;
+                let here = r.seq.unwrap_or_default();
+                let problem = if here != expected {
+                    Some((expected, None, "row_missing"))
+                } else if row_hash(&r) != r.row_hash {
+                    Some((here, Some(r.audit_id), "row_edited"))
+                } else if r.chain_hash.as_deref() != Some(chain_hash(&hash, &r.row_hash).as_str()) {
+                    Some((here, Some(r.audit_id), "chain_mismatch"))
+                } else {
+                    None
+                };
+                if let Some((seq, audit_id, problem)) = problem {
+                    report.broken = Some(Broken { seq, audit_id, problem });
+                    break 'walk;
+                }
+                seq = here;
+                hash = r.chain_hash.unwrap_or_default();
+                report.rows += 1;
+            }
+        }
+        // Rows deleted from the end show as a head beyond the last row.
+        if report.broken.is_none()
+            && let Some((head_seq, head_hash)) = head
+            && (head_seq != seq || head_hash != hash)
+        {
+            let problem = if head_seq > seq { "row_missing" } else { "head_mismatch" };
+            report.broken = Some(Broken { seq: seq + 1, audit_id: None, problem });
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// A page of a consortium's audit trail, for those allowed to read it (the reading is
+/// audited too).
+pub async fn list(
+    ctx: &Ctx,
+    actor: &Actor,
+    consortium: ConsortiumId,
+    filter: &AuditFilter,
+    page: &PageRequest,
+) -> Result<Page<AuditRow>, AppError> {
+    let target = Target::consortium(consortium);
+    let basis =
+        access::authorize(ctx, actor, Permission::AuditRead, &target, Event::of("search", "audit_event"))
+            .await?;
+    let mut tx = ctx.db.begin().await?;
+    let found = store::list(&mut tx, consortium, filter, page).await?;
+    drop(tx);
+    record_read(
+        ctx,
+        actor,
+        consortium,
+        basis,
+        Event::of("search", "audit_event").with_detail(format!("rows={}", found.items.len())),
+    )
+    .await?;
+    Ok(found)
+}
+
+/// Up to `limit` rows of a consortium's trail for export, newest first; the export is audited.
+pub async fn export(
+    ctx: &Ctx,
+    actor: &Actor,
+    consortium: ConsortiumId,
+    filter: &AuditFilter,
+    limit: u32,
+) -> Result<Vec<AuditRow>, AppError> {
+    let target = Target::consortium(consortium);
+    let basis =
+        access::authorize(ctx, actor, Permission::AuditRead, &target, Event::of("export", "audit_event"))
+            .await?;
+    let mut rows = Vec::new();
+    let mut page = PageRequest { size: 500, after: None };
+    let mut tx = ctx.db.begin().await?;
+    while rows.len() < limit as usize {
+        let found = store::list(&mut tx, consortium, filter, &page).await?;
+        rows.extend(found.items);
+        match found.next_after {
+            Some(after) => page.after = Some(after),
+            None => break,
+        }
+    }
+    rows.truncate(limit as usize);
+    drop(tx);
+    record_read(
+        ctx,
+        actor,
+        consortium,
+        basis,
+        Event::of("export", "audit_event").with_detail(format!("rows={}", rows.len())),
+    )
+    .await?;
+    Ok(rows)
+}

@@ -1,0 +1,4 @@
+//! Tests of the whole program: crate boundaries and the command line.
+
+mod architecture;
+mod cli;

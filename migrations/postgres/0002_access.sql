@@ -1,0 +1,111 @@
+-- Accounts, sessions, role grants, break-glass and the audit trail.
+--
+-- user_account and auth_token form the deployment's account directory: a login name is unique
+-- across the deployment and looked up before any consortium is known, so these two tables are
+-- global (DIRECTORY_TABLES), small, and referenced by tenant rows; they reference no tenant row.
+
+CREATE TABLE user_account (
+    user_id             UUID PRIMARY KEY,
+    username            TEXT NOT NULL UNIQUE,
+    -- Home consortium (no foreign key: the directory references no tenant table).
+    consortium_id       UUID NOT NULL,
+    -- The staff record behind the account; NULL for service accounts.
+    staff_id            UUID,
+    display_name        TEXT NOT NULL,
+    -- argon2id PHC string; never logged, never returned.
+    password_hash       TEXT NOT NULL,
+    disabled            BOOLEAN NOT NULL DEFAULT FALSE,
+    failed_logins       INTEGER NOT NULL DEFAULT 0,
+    locked_until        TIMESTAMPTZ,
+    language            TEXT NOT NULL DEFAULT 'zh-CN',
+    password_changed_at TIMESTAMPTZ NOT NULL,
+    created_at          TIMESTAMPTZ NOT NULL,
+    updated_at          TIMESTAMPTZ NOT NULL
+);
+
+-- Bearer tokens (API) and web sessions. Only a SHA-256 of the secret is stored.
+CREATE TABLE auth_token (
+    token_hash   TEXT PRIMARY KEY,
+    user_id      UUID NOT NULL REFERENCES user_account (user_id),
+    kind         TEXT NOT NULL CHECK (kind IN ('api', 'web')),
+    -- The role grant the session acts under; switchable for users with several postings.
+    user_role_id UUID,
+    -- Web sessions: the CSRF secret that state-changing forms must echo.
+    csrf_token   TEXT,
+    created_at   TIMESTAMPTZ NOT NULL,
+    expires_at   TIMESTAMPTZ NOT NULL,
+    revoked_at   TIMESTAMPTZ
+);
+CREATE INDEX auth_token_user ON auth_token (user_id, created_at);
+
+-- What a user may do where: role, acting institution, scope kind, period.
+CREATE TABLE user_role (
+    consortium_id  UUID NOT NULL,
+    user_role_id   UUID NOT NULL,
+    user_id        UUID NOT NULL REFERENCES user_account (user_id),
+    role           TEXT NOT NULL,
+    institution_id UUID,
+    scope_kind     TEXT NOT NULL,
+    valid_from     DATE NOT NULL,
+    valid_to       DATE,
+    created_at     TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (consortium_id, user_role_id),
+    FOREIGN KEY (consortium_id, institution_id) REFERENCES institution (consortium_id, institution_id),
+    CHECK (valid_to IS NULL OR valid_to >= valid_from)
+);
+CREATE INDEX user_role_user ON user_role (user_id);
+
+-- Emergency access to one patient, with its reason; reviewed by the privacy officer.
+CREATE TABLE break_glass (
+    consortium_id  UUID NOT NULL,
+    break_glass_id UUID NOT NULL,
+    user_id        UUID NOT NULL REFERENCES user_account (user_id),
+    patient_id     UUID NOT NULL,
+    reason_code    TEXT NOT NULL,
+    reason_text    TEXT NOT NULL,
+    opened_at      TIMESTAMPTZ NOT NULL,
+    expires_at     TIMESTAMPTZ NOT NULL,
+    reviewed_by    UUID,
+    reviewed_at    TIMESTAMPTZ,
+    PRIMARY KEY (consortium_id, break_glass_id)
+);
+CREATE INDEX break_glass_user ON break_glass (consortium_id, user_id, expires_at);
+
+-- The audit trail. Rows are inserted with the hash of their own content (row_hash) in the
+-- transaction of the change they describe, without contention; the sealer then numbers them
+-- gaplessly per consortium (seq) and chains them: chain_hash = SHA-256(prev chain_hash ||
+-- row_hash). Editing a row breaks its row_hash; deleting one leaves a gap in seq. Rows are
+-- never updated except by the sealer filling seq and chain_hash once.
+CREATE TABLE audit_event (
+    consortium_id  UUID NOT NULL,
+    audit_id       UUID NOT NULL,
+    recorded_at    TIMESTAMPTZ NOT NULL,
+    actor_user_id  UUID,
+    actor_role     TEXT,
+    institution_id UUID,
+    action         TEXT NOT NULL,
+    resource_type  TEXT NOT NULL,
+    resource_id    TEXT,
+    patient_id     UUID,
+    basis          TEXT NOT NULL,
+    outcome        TEXT NOT NULL CHECK (outcome IN ('allowed', 'denied')),
+    request_id     TEXT,
+    -- Ids and codes only (reason codes, filter names); never names or ID numbers.
+    detail         TEXT,
+    row_hash       TEXT NOT NULL,
+    seq            BIGINT,
+    chain_hash     TEXT,
+    PRIMARY KEY (consortium_id, audit_id),
+    UNIQUE (consortium_id, seq)
+);
+CREATE INDEX audit_event_time ON audit_event (consortium_id, recorded_at);
+CREATE INDEX audit_event_patient ON audit_event (consortium_id, patient_id, recorded_at);
+CREATE INDEX audit_event_actor ON audit_event (consortium_id, actor_user_id, recorded_at);
+
+-- Head of each consortium's chain: the last sealed row.
+CREATE TABLE audit_seal (
+    consortium_id UUID PRIMARY KEY,
+    last_seq      BIGINT NOT NULL,
+    last_hash     TEXT NOT NULL,
+    sealed_at     TIMESTAMPTZ NOT NULL
+);
