@@ -19,7 +19,8 @@ use yigong_domain::ids::{ConsortiumId, InstitutionId, StaffId};
 use yigong_domain::page::{Page, PageRequest};
 use yigong_domain::{Invalid, validation};
 use yigong_store::Tx;
-use yigong_store::account::{self as store, Account, BreakGlassRow, RoleGrant, Token};
+pub use yigong_store::account::RoleGrant;
+use yigong_store::account::{self as store, Account, BreakGlassRow, Token};
 
 use crate::audit::{self, Event};
 use crate::error::conflict_on_field;

@@ -631,3 +631,65 @@ async fn staff_authority(
     staff.ok_or(AppError::not_found("staff"))?;
     Ok(basis)
 }
+
+/// Children per parent institution, for the county tree.
+pub async fn child_counts(
+    ctx: &Ctx,
+    actor: &Actor,
+    consortium_id: ConsortiumId,
+) -> Result<std::collections::HashMap<InstitutionId, i64>, AppError> {
+    authorize(
+        ctx,
+        actor,
+        Permission::RegistryRead,
+        &Target::consortium(consortium_id),
+        Event::of("search", "institution"),
+    )
+    .await?;
+    let mut tx = ctx.db.begin().await?;
+    Ok(institutions::child_counts(&mut tx, consortium_id).await?.into_iter().collect())
+}
+
+/// Names of divisions valid today, by code (codes without a known name are left out).
+pub async fn division_names(
+    ctx: &Ctx,
+    codes: &[String],
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let mut tx = ctx.db.begin().await?;
+    let mut names = std::collections::HashMap::new();
+    for code in codes {
+        if names.contains_key(code) {
+            continue;
+        }
+        // The county level is listed under its six-digit GB/T 2260 code.
+        let listed = if code.len() == 12 && code.ends_with("000000") { &code[..6] } else { code.as_str() };
+        if let Some(n) = population::division_name(&mut tx, listed, ctx.today()).await? {
+            names.insert(code.clone(), n);
+        }
+    }
+    Ok(names)
+}
+
+/// Institutions in the consortium, and staff posted today at `institution` if given.
+pub async fn counts(
+    ctx: &Ctx,
+    actor: &Actor,
+    consortium_id: ConsortiumId,
+    institution: Option<InstitutionId>,
+) -> Result<(i64, Option<i64>), AppError> {
+    authorize(
+        ctx,
+        actor,
+        Permission::RegistryRead,
+        &Target::consortium(consortium_id),
+        Event::of("read", "institution"),
+    )
+    .await?;
+    let mut tx = ctx.db.begin().await?;
+    let institutions = institutions::count(&mut tx, consortium_id).await?;
+    let staff = match institution {
+        Some(i) => Some(staff_store::count_at(&mut tx, consortium_id, i, ctx.today()).await?),
+        None => None,
+    };
+    Ok((institutions, staff))
+}

@@ -18,6 +18,7 @@ pub mod dto;
 pub mod error;
 pub mod page;
 pub mod routes;
+pub mod ui;
 
 pub use error::{ApiError, ErrorBody};
 
@@ -73,7 +74,8 @@ pub fn app(ctx: Ctx) -> Router {
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");
     api.merge(docs::router(openapi))
-        .fallback(|| async { ApiError::NoRoute })
+        .merge(ui::router())
+        .fallback(ui::fallback)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             // Method, path and request id only: paths carry ids, never names or ID numbers.

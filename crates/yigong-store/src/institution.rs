@@ -197,6 +197,8 @@ pub struct Filter {
     pub parent: Option<InstitutionId>,
     /// Only sites in this township (twelve-digit township code).
     pub township_code: Option<String>,
+    /// Only institutions without a parent (the top of the county tree).
+    pub top_level: bool,
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
@@ -228,6 +230,7 @@ pub async fn list(
          AND ($6 IS NULL OR parent_institution_id = $6) \
          AND ($7 IS NULL OR township_code = $7) \
          AND ($8 IS NULL OR (agency_kind IS NOT NULL) = $8) \
+         AND ($10 = FALSE OR parent_institution_id IS NULL) \
          ORDER BY code LIMIT $9"
     );
     let q = filter.query.as_deref().map(like_escape);
@@ -237,7 +240,7 @@ pub async fn list(
     let rows: Vec<Row> = on_tx!(tx, conn => sqlx::query_as(&sql)
         .bind(consortium.as_uuid()).bind(page.after.as_deref()).bind(contains.as_deref()).bind(prefix.as_deref())
         .bind(filter.tier.map(Tier::as_str)).bind(filter.parent.map(|p| p.as_uuid()))
-        .bind(filter.township_code.as_deref()).bind(filter.agency).bind(limit)
+        .bind(filter.township_code.as_deref()).bind(filter.agency).bind(limit).bind(filter.top_level)
         .fetch_all(conn).await)?;
     let items = rows.into_iter().map(Institution::try_from).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_overfetch(items, page.size, |i| i.code.clone()))
@@ -285,4 +288,12 @@ pub async fn memberships(
         .into_iter()
         .map(|(valid_from, valid_to, reason)| Membership { valid_from, valid_to, reason })
         .collect())
+}
+
+/// Number of institutions in the consortium.
+pub async fn count(tx: &mut Tx, consortium: ConsortiumId) -> Result<i64, StoreError> {
+    const SQL: &str = "SELECT COUNT(*) FROM institution WHERE consortium_id = $1";
+    let (n,): (i64,) =
+        on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_one(conn).await)?;
+    Ok(n)
 }

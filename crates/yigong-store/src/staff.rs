@@ -293,3 +293,17 @@ pub async fn list_postings(
     let items = rows.into_iter().map(Posting::try_from).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_overfetch(items, page.size, |p| p.id.to_string()))
 }
+
+/// Number of staff with a posting at `institution` active on `on`.
+pub async fn count_at(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    institution: InstitutionId,
+    on: NaiveDate,
+) -> Result<i64, StoreError> {
+    const SQL: &str = "SELECT COUNT(DISTINCT staff_id) FROM posting WHERE consortium_id = $1 AND institution_id = $2 \
+                       AND valid_from <= $3 AND (valid_to IS NULL OR valid_to >= $3)";
+    let (n,): (i64,) = on_tx!(tx, conn => sqlx::query_as(SQL)
+        .bind(consortium.as_uuid()).bind(institution.as_uuid()).bind(on).fetch_one(conn).await)?;
+    Ok(n)
+}

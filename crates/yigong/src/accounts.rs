@@ -124,17 +124,30 @@ pub async fn create_demo_accounts(ctx: &Ctx, org: &Organisation, data_dir: &Path
         "# yigong demo accounts (synthetic county 青岚县). Passwords are shown once; keep this file private."
             .to_owned(),
     ];
+    let mut used = std::collections::HashSet::new();
     for d in DEMO {
-        let site = org
-            .institutions
-            .iter()
-            .find(|i| (d.site)(i))
-            .context("the synthetic county lacks a demo site")?;
-        let staff = org
-            .staff
-            .iter()
-            .map(|(s, _)| s)
-            .find(|s| s.employer_institution_id == site.id && d.category.is_none_or(|c| s.category == c));
+        // The first matching site that has a matching staff member not yet given an account.
+        let pick = org.institutions.iter().filter(|i| (d.site)(i)).find_map(|site| {
+            let staff = org.staff.iter().map(|(s, _)| s).find(|s| {
+                s.employer_institution_id == site.id
+                    && d.category.is_none_or(|c| s.category == c)
+                    && !used.contains(&s.id)
+            });
+            staff.map(|s| (site, Some(s)))
+        });
+        let (site, staff) = match pick {
+            Some(p) => p,
+            None => (
+                org.institutions
+                    .iter()
+                    .find(|i| (d.site)(i))
+                    .context("the synthetic county lacks a demo site")?,
+                None,
+            ),
+        };
+        if let Some(s) = staff {
+            used.insert(s.id);
+        }
         let display_name = staff
             .map_or_else(|| d.what.split(' ').next().unwrap_or(d.username).to_owned(), |s| s.name.clone());
         let password = random_password();

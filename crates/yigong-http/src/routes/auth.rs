@@ -45,10 +45,11 @@ pub struct TokenResponse {
     pub expires_in: i64,
 }
 
-/// Request parts the token endpoint needs besides the body.
-struct ClientInfo {
-    ip: Option<std::net::IpAddr>,
-    request_id: Option<String>,
+/// Request parts a login needs besides the body: client address (for throttling) and
+/// request id.
+pub(crate) struct ClientInfo {
+    pub(crate) ip: Option<std::net::IpAddr>,
+    pub(crate) request_id: Option<String>,
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientInfo {

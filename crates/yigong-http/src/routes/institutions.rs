@@ -43,6 +43,8 @@ struct ListQuery {
     parent_id: Option<Uuid>,
     /// Only sites in this township (twelve-digit code).
     township_code: Option<String>,
+    /// Only institutions without a parent (the top of the county tree).
+    top_level: Option<bool>,
     /// Rows per page, 1 to 500 (default 50).
     page_size: Option<u32>,
     /// `next_cursor` of the previous page.
@@ -75,6 +77,7 @@ impl ListQuery {
             agency,
             parent: self.parent_id.map(InstitutionId::from_uuid),
             township_code: self.township_code.clone().filter(|t| !t.is_empty()),
+            top_level: self.top_level.unwrap_or(false),
         })
     }
 }

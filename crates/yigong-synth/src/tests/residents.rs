@@ -1,7 +1,6 @@
 //! Residents: totals, ID numbers, records, households, names, ages and determinism.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
 
 use proptest::prelude::*;
 use yigong_domain::facility::{InstitutionKind, Tier, validate_institution};
@@ -157,32 +156,6 @@ fn numbers_round_trip_through_the_domain_parser() {
         assert!(sequences.contains(&s[14..17].parse::<u16>().unwrap()));
         assert!(seen.insert(s.to_owned()), "unique per area and birth date");
     }
-}
-
-/// Timing at the 1× scale; run with `cargo test --release -p yigong-synth -- --ignored`.
-#[test]
-#[ignore = "timing at full scale, for release builds"]
-fn full_scale_timing() {
-    let cfg = SynthConfig { residents: 400_000, ..SynthConfig::demo() };
-    let start = Instant::now();
-    let org = organisation(&cfg);
-    let organised = start.elapsed();
-    let (mut people, mut households, mut villages) = (0, 0, 0);
-    for v in residents(&cfg, &org) {
-        villages += 1;
-        people += v.records.len();
-        households += v.households.len();
-    }
-    assert_eq!(people, 400_000);
-    eprintln!(
-        "organisation: {} institutions, {} departments, {} staff, {} postings in {organised:?}; \
-         residents: {people} in {households} households over {villages} villages in {:?}",
-        org.institutions.len(),
-        org.departments.len(),
-        org.staff.len(),
-        org.postings.len(),
-        start.elapsed() - organised,
-    );
 }
 
 proptest! {
