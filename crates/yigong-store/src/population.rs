@@ -73,16 +73,24 @@ pub async fn division_exists(tx: &mut Tx, code: &str, on: NaiveDate) -> Result<b
 /// Rows per multi-row INSERT: 14 columns × 500 stays far below both backends' parameter limits.
 const CHUNK: usize = 500;
 
-fn values_clause(rows: usize, columns: usize) -> String {
-    let mut sql = String::with_capacity(rows * columns * 5);
+/// `(…), (…)` placeholders for a multi-row INSERT. SQLite gets anonymous `?`: its lookup of a
+/// named parameter (`$N`) scans the statement's parameter list, which makes binding thousands
+/// of them quadratic; PostgreSQL gets `$N`.
+fn values_clause(backend: crate::Backend, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 6);
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });
         for c in 0..columns {
             if c > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(r * columns + c + 1).to_string());
+            match backend {
+                crate::Backend::Sqlite => sql.push('?'),
+                crate::Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(r * columns + c + 1).to_string());
+                }
+            }
         }
         sql.push(')');
     }
@@ -94,7 +102,7 @@ pub async fn insert_households(tx: &mut Tx, households: &[Household]) -> Result<
     for chunk in households.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO household (consortium_id, household_id, village_code, address) VALUES {}",
-            values_clause(chunk.len(), 4)
+            values_clause(tx.backend(), chunk.len(), 4)
         );
         on_tx!(tx, conn => {
             let mut q = sqlx::query(&sql);
@@ -115,7 +123,7 @@ pub async fn insert_health_records(tx: &mut Tx, records: &[HealthRecord]) -> Res
             "INSERT INTO health_record (consortium_id, health_record_id, record_no, household_id, household_relation, \
              name, sex, birth_date, resident_id, resident_id_from_15, phone, village_code, address, \
              managing_institution_id, created_at) VALUES {}",
-            values_clause(chunk.len(), 15)
+            values_clause(tx.backend(), chunk.len(), 15)
         );
         on_tx!(tx, conn => {
             let mut q = sqlx::query(&sql);

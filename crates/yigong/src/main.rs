@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, reason = "a command-line program answers on stdout")]
 
 mod accounts;
+mod bench;
 mod config;
 mod load;
 
@@ -87,6 +88,18 @@ enum Command {
     /// Check or seal the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Measure the figures of BENCHMARKS.md on a synthetic county (generated first if the
+    /// database is empty).
+    Bench {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Residents, when the county is generated.
+        #[arg(long)]
+        residents: Option<u32>,
+        /// Requests per figure.
+        #[arg(long, default_value_t = 2000)]
+        iterations: usize,
+    },
 }
 
 /// Where a command finds its database.
@@ -190,6 +203,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database_url: db.database.clone(),
             ..Default::default()
         },
+        Command::Bench { db, residents, .. } => Overrides {
+            data_dir: db.data_dir.clone(),
+            database_url: db.database.clone(),
+            residents: *residents,
+            ..Default::default()
+        },
     };
     let config = Config::load(cli.config.as_deref(), Config::env(), &overrides)?;
     init_logging(&config);
@@ -231,6 +250,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?;
             println!("{done}");
             Ok(())
+        }
+        Command::Bench { iterations, .. } => {
+            let ctx = Ctx::new(open(&config).await?);
+            bench::run(&ctx, &config, iterations).await
         }
         Command::Audit(AuditCommand::Seal { .. }) => {
             let ctx = Ctx::new(open(&config).await?);
