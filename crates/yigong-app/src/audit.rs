@@ -241,7 +241,9 @@ pub async fn verify(ctx: &Ctx) -> Result<Vec<ChainReport>, AppError> {
     for consortium in store::consortia(&mut tx).await? {
         let head = store::head(&mut tx, consortium).await?;
         let mut report = ChainReport { consortium_id: consortium, rows: 0, broken: None };
-        let (mut seq, mut hash) = (0i64, String::new());
+        // After pruning the chain starts later, from the hash of the last pruned row.
+        let (first_seq, base_hash) = store::chain_start(&mut tx, consortium).await?;
+        let (mut seq, mut hash) = (first_seq - 1, base_hash);
         'walk: loop {
             let rows = store::chain(&mut tx, consortium, seq, 1000).await?;
             if rows.is_empty() {
@@ -342,4 +344,109 @@ pub async fn export(
     )
     .await?;
     Ok(rows)
+}
+
+/// The legal floor of audit retention (Cybersecurity Law art. 21: at least six months).
+pub const MIN_RETENTION_MONTHS: u32 = 6;
+
+/// What one consortium's pruning did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pruned {
+    /// Consortium (nil for deployment-level rows).
+    pub consortium_id: Uuid,
+    /// Rows archived and deleted.
+    pub rows: u64,
+    /// The last pruned seq; the chain now starts after it.
+    pub through_seq: i64,
+}
+
+/// Moves sealed audit rows older than `retention_months` to `archive` (CSV, with their hashes,
+/// so the archive itself can be verified), then deletes them and records a `prune` row. Never
+/// runs by itself: an operator calls it, and the retention cannot go below the legal floor.
+pub async fn prune(
+    ctx: &Ctx,
+    actor: &Actor,
+    retention_months: u32,
+    archive: &mut dyn std::io::Write,
+) -> Result<Vec<Pruned>, AppError> {
+    if retention_months < MIN_RETENTION_MONTHS {
+        return Err(yigong_domain::Invalid::one(
+            "retention_months",
+            "retention_too_short",
+            format!("audit rows are kept at least {MIN_RETENTION_MONTHS} months"),
+        )
+        .into());
+    }
+    seal(ctx).await?;
+    let now = ctx.clock.now();
+    let cutoff = now.checked_sub_months(chrono::Months::new(retention_months)).unwrap_or(now);
+    let consortia = {
+        let mut tx = ctx.db.begin().await?;
+        store::consortia(&mut tx).await?
+    };
+    let io = |e: std::io::Error| {
+        AppError::Store(yigong_store::StoreError::Config(format!("write the audit archive: {e}")))
+    };
+    writeln!(archive, "consortium_id,seq,audit_id,recorded_at,actor_user_id,actor_role,institution_id,action,resource_type,resource_id,patient_id,basis,outcome,request_id,detail,row_hash,chain_hash").map_err(io)?;
+    let mut done = Vec::new();
+    for consortium in consortia {
+        let mut tx = ctx.db.begin_write().await?;
+        let (first_seq, _) = store::chain_start(&mut tx, consortium).await?;
+        let Some(through) =
+            store::last_seq_before(&mut tx, consortium, cutoff).await?.filter(|t| *t >= first_seq)
+        else {
+            continue;
+        };
+        let mut base_hash = String::new();
+        let mut rows = 0u64;
+        let mut from = first_seq;
+        while from <= through {
+            let to = (from + 9_999).min(through);
+            for r in store::range(&mut tx, consortium, from, to).await? {
+                let fields = [
+                    r.consortium_id.to_string(),
+                    r.seq.unwrap_or_default().to_string(),
+                    r.audit_id.to_string(),
+                    r.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    r.actor_user_id.map(|u| u.to_string()).unwrap_or_default(),
+                    r.actor_role.clone().unwrap_or_default(),
+                    r.institution_id.map(|u| u.to_string()).unwrap_or_default(),
+                    r.action.clone(),
+                    r.resource_type.clone(),
+                    r.resource_id.clone().unwrap_or_default(),
+                    r.patient_id.map(|u| u.to_string()).unwrap_or_default(),
+                    r.basis.clone(),
+                    r.outcome.clone(),
+                    r.request_id.clone().unwrap_or_default(),
+                    r.detail.clone().unwrap_or_default(),
+                    r.row_hash.clone(),
+                    r.chain_hash.clone().unwrap_or_default(),
+                ];
+                let line: Vec<String> =
+                    fields.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect();
+                writeln!(archive, "{}", line.join(",")).map_err(io)?;
+                base_hash = r.chain_hash.unwrap_or_default();
+                rows += 1;
+            }
+            from = to + 1;
+        }
+        // The archive is on disk before a row is deleted.
+        archive.flush().map_err(io)?;
+        store::prune_through(&mut tx, consortium, through, &base_hash).await?;
+        let event = Event::of("prune", "audit_event")
+            .with_detail(format!("through_seq={through} rows={rows} base_hash={base_hash}"));
+        let row = build(
+            consortium,
+            Some(actor),
+            &event,
+            Basis::Administration,
+            true,
+            actor.request_id.clone(),
+            now,
+        );
+        store::insert(&mut tx, &row).await?;
+        tx.commit().await?;
+        done.push(Pruned { consortium_id: consortium, rows, through_seq: through });
+    }
+    Ok(done)
 }

@@ -197,3 +197,48 @@ pub async fn list(
         format!("{}|{}", r.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), r.audit_id)
     }))
 }
+
+/// Where a consortium's chain starts after pruning: (first remaining seq, hash before it).
+pub async fn chain_start(tx: &mut Tx, consortium: Uuid) -> Result<(i64, String), StoreError> {
+    const SQL: &str = "SELECT first_seq, base_hash FROM audit_seal WHERE consortium_id = $1";
+    let row: Option<(i64, String)> =
+        on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium).fetch_optional(conn).await)?;
+    Ok(row.unwrap_or((1, String::new())))
+}
+
+/// The highest sealed seq of a consortium recorded before `before`, if any.
+pub async fn last_seq_before(
+    tx: &mut Tx,
+    consortium: Uuid,
+    before: DateTime<Utc>,
+) -> Result<Option<i64>, StoreError> {
+    const SQL: &str =
+        "SELECT MAX(seq) FROM audit_event WHERE consortium_id = $1 AND seq IS NOT NULL AND recorded_at < $2";
+    let (n,): (Option<i64>,) =
+        on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium).bind(before).fetch_one(conn).await)?;
+    Ok(n)
+}
+
+/// Sealed rows of a consortium with `from <= seq <= to`, in chain order.
+pub async fn range(tx: &mut Tx, consortium: Uuid, from: i64, to: i64) -> Result<Vec<AuditRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_event WHERE consortium_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq"
+    );
+    Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(consortium).bind(from).bind(to).fetch_all(conn).await)?)
+}
+
+/// Deletes the sealed rows up to `to` and moves the chain start after them. Only the prune use
+/// case calls this, after archiving the rows and in the transaction that audits the pruning.
+pub async fn prune_through(
+    tx: &mut Tx,
+    consortium: Uuid,
+    to: i64,
+    base_hash: &str,
+) -> Result<u64, StoreError> {
+    const DEL: &str = "DELETE FROM audit_event WHERE consortium_id = $1 AND seq IS NOT NULL AND seq <= $2";
+    let n = on_tx!(tx, conn => sqlx::query(DEL).bind(consortium).bind(to).execute(conn).await.map(|r| r.rows_affected()))?;
+    const SEAL: &str = "UPDATE audit_seal SET first_seq = $2, base_hash = $3 WHERE consortium_id = $1";
+    on_tx!(tx, conn => sqlx::query(SEAL).bind(consortium).bind(to + 1).bind(base_hash).execute(conn).await
+        .map(|r| r.rows_affected()))?;
+    Ok(n)
+}

@@ -153,6 +153,15 @@ enum AuditCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Archive rows older than `audit.retention_months` to a CSV file, then delete them (the
+    /// chain stays verifiable; the pruning is itself audited).
+    Prune {
+        /// The archive file to create (must not exist).
+        #[arg(long)]
+        archive: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 fn main() {
@@ -198,7 +207,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         },
         Command::PrintConfig => Overrides::default(),
         Command::User(UserCommand::Add { db, .. })
-        | Command::Audit(AuditCommand::Verify { db } | AuditCommand::Seal { db }) => Overrides {
+        | Command::Audit(
+            AuditCommand::Verify { db } | AuditCommand::Seal { db } | AuditCommand::Prune { db, .. },
+        ) => Overrides {
             data_dir: db.data_dir.clone(),
             database_url: db.database.clone(),
             ..Default::default()
@@ -254,6 +265,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { iterations, .. } => {
             let ctx = Ctx::new(open(&config).await?);
             bench::run(&ctx, &config, iterations).await
+        }
+        Command::Audit(AuditCommand::Prune { archive, .. }) => {
+            let ctx = Ctx::new(open(&config).await?);
+            let mut file =
+                std::fs::OpenOptions::new().write(true).create_new(true).open(&archive).with_context(
+                    || format!("create the archive {} (it must not exist yet)", archive.display()),
+                )?;
+            let consortium = yigong_app::registry::list_all_consortia(&ctx).await?.first().map(|c| c.id);
+            let console = yigong_app::access::console(
+                consortium.unwrap_or(yigong_domain::ids::ConsortiumId::from_uuid(uuid::Uuid::nil())),
+            );
+            let pruned = yigong_app::audit::prune(&ctx, &console, config.audit.retention_months, &mut file)
+                .await
+                .map_err(accounts::describe)?;
+            file.sync_all().context("flush the archive to disk")?;
+            for p in &pruned {
+                println!(
+                    "consortium {}: archived and pruned {} rows through seq {}",
+                    p.consortium_id, p.rows, p.through_seq
+                );
+            }
+            if pruned.is_empty() {
+                println!("nothing older than {} months", config.audit.retention_months);
+            }
+            Ok(())
         }
         Command::Audit(AuditCommand::Seal { .. }) => {
             let ctx = Ctx::new(open(&config).await?);
