@@ -346,6 +346,43 @@ pub async fn export(
     Ok(rows)
 }
 
+/// Columns of the CSV export and the prune archive.
+pub const CSV_HEADER: &str = "consortium_id,seq,audit_id,recorded_at,actor_user_id,actor_role,institution_id,action,\
+resource_type,resource_id,patient_id,basis,outcome,request_id,detail,row_hash,chain_hash";
+
+/// One audit row as a CSV line (every field quoted; a leading `= + - @` is prefixed with `'`
+/// so that a spreadsheet does not run it as a formula). The hashes let an archive be verified.
+pub fn csv_line(r: &AuditRow) -> String {
+    let opt = |u: Option<Uuid>| u.map(|u| u.to_string()).unwrap_or_default();
+    let fields = [
+        r.consortium_id.to_string(),
+        r.seq.map(|s| s.to_string()).unwrap_or_default(),
+        r.audit_id.to_string(),
+        r.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        opt(r.actor_user_id),
+        r.actor_role.clone().unwrap_or_default(),
+        opt(r.institution_id),
+        r.action.clone(),
+        r.resource_type.clone(),
+        r.resource_id.clone().unwrap_or_default(),
+        opt(r.patient_id),
+        r.basis.clone(),
+        r.outcome.clone(),
+        r.request_id.clone().unwrap_or_default(),
+        r.detail.clone().unwrap_or_default(),
+        r.row_hash.clone(),
+        r.chain_hash.clone().unwrap_or_default(),
+    ];
+    let quoted: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            let guarded = if f.starts_with(['=', '+', '-', '@']) { format!("'{f}") } else { f.clone() };
+            format!("\"{}\"", guarded.replace('"', "\"\""))
+        })
+        .collect();
+    quoted.join(",")
+}
+
 /// The legal floor of audit retention (Cybersecurity Law art. 21: at least six months).
 pub const MIN_RETENTION_MONTHS: u32 = 6;
 
@@ -387,7 +424,7 @@ pub async fn prune(
     let io = |e: std::io::Error| {
         AppError::Store(yigong_store::StoreError::Config(format!("write the audit archive: {e}")))
     };
-    writeln!(archive, "consortium_id,seq,audit_id,recorded_at,actor_user_id,actor_role,institution_id,action,resource_type,resource_id,patient_id,basis,outcome,request_id,detail,row_hash,chain_hash").map_err(io)?;
+    writeln!(archive, "{CSV_HEADER}").map_err(io)?;
     let mut done = Vec::new();
     for consortium in consortia {
         let mut tx = ctx.db.begin_write().await?;
@@ -403,28 +440,7 @@ pub async fn prune(
         while from <= through {
             let to = (from + 9_999).min(through);
             for r in store::range(&mut tx, consortium, from, to).await? {
-                let fields = [
-                    r.consortium_id.to_string(),
-                    r.seq.unwrap_or_default().to_string(),
-                    r.audit_id.to_string(),
-                    r.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                    r.actor_user_id.map(|u| u.to_string()).unwrap_or_default(),
-                    r.actor_role.clone().unwrap_or_default(),
-                    r.institution_id.map(|u| u.to_string()).unwrap_or_default(),
-                    r.action.clone(),
-                    r.resource_type.clone(),
-                    r.resource_id.clone().unwrap_or_default(),
-                    r.patient_id.map(|u| u.to_string()).unwrap_or_default(),
-                    r.basis.clone(),
-                    r.outcome.clone(),
-                    r.request_id.clone().unwrap_or_default(),
-                    r.detail.clone().unwrap_or_default(),
-                    r.row_hash.clone(),
-                    r.chain_hash.clone().unwrap_or_default(),
-                ];
-                let line: Vec<String> =
-                    fields.iter().map(|f| format!("\"{}\"", f.replace('"', "\"\""))).collect();
-                writeln!(archive, "{}", line.join(",")).map_err(io)?;
+                writeln!(archive, "{}", csv_line(&r)).map_err(io)?;
                 base_hash = r.chain_hash.unwrap_or_default();
                 rows += 1;
             }

@@ -361,29 +361,11 @@ pub async fn create_staff(
     let registered = exists(&mut tx, consortium_id, draft.registered_institution_id).await?;
     let new = staffing::validate_staff(&draft, employer, registered, ctx.today())?;
     let now = ctx.clock.now();
-    let staff = Staff {
-        id: StaffId::new_v7(),
-        consortium_id,
-        code: new.code,
-        name: new.name,
-        sex: new.sex,
-        resident_id: new.resident_id,
-        category: new.category,
-        title_level: new.title.level,
-        title_name: new.title.name.clone(),
-        practice_certificate_no: new.practice_certificate_no,
-        practice_category: new.practice_category,
-        practice_scope: new.practice_scope,
-        registered_institution_id: new.registered_institution_id,
-        multi_site: new.multi_site,
-        employer_institution_id: new.employer_institution_id,
-        created_at: now,
-        updated_at: now,
-    };
+    let (staff, title) = new.into_staff(StaffId::new_v7(), consortium_id, now, now);
     staff_store::insert(&mut tx, &staff).await.map_err(|e| {
         conflict_on_field(e, "staff_code_taken", "code", "another staff member has this number")
     })?;
-    staff_store::insert_title(&mut tx, consortium_id, staff.id, &new.title).await?;
+    staff_store::insert_title(&mut tx, consortium_id, staff.id, &title).await?;
     audit::record(ctx, &mut tx, actor, consortium_id, basis, Event::on("create", "staff", staff.id)).await?;
     tx.commit().await?;
     Ok(staff)
@@ -422,28 +404,12 @@ pub async fn update_staff(
     let registered = exists(&mut tx, consortium_id, draft.registered_institution_id).await?;
     let new = staffing::validate_staff(&draft, employer, registered, ctx.today())?;
     let title_changed = old.title_level != new.title.level || old.title_name != new.title.name;
-    let staff = Staff {
-        code: new.code,
-        name: new.name,
-        sex: new.sex,
-        resident_id: new.resident_id,
-        category: new.category,
-        title_level: new.title.level,
-        title_name: new.title.name.clone(),
-        practice_certificate_no: new.practice_certificate_no,
-        practice_category: new.practice_category,
-        practice_scope: new.practice_scope,
-        registered_institution_id: new.registered_institution_id,
-        multi_site: new.multi_site,
-        employer_institution_id: new.employer_institution_id,
-        updated_at: ctx.clock.now(),
-        ..old
-    };
+    let (staff, title) = new.into_staff(old.id, consortium_id, old.created_at, ctx.clock.now());
     staff_store::update(&mut tx, &staff).await.map_err(|e| {
         conflict_on_field(e, "staff_code_taken", "code", "another staff member has this number")
     })?;
     if title_changed {
-        staff_store::insert_title(&mut tx, consortium_id, id, &new.title).await.map_err(|e| {
+        staff_store::insert_title(&mut tx, consortium_id, id, &title).await.map_err(|e| {
             conflict_on_field(e, "title_same_day", "title_since", "the title already changed on that day")
         })?;
     }

@@ -126,6 +126,38 @@ pub struct NewStaff {
     pub employer_institution_id: InstitutionId,
 }
 
+impl NewStaff {
+    /// The stored record (and its current title entry) for a validated staff member.
+    pub fn into_staff(
+        self,
+        id: StaffId,
+        consortium_id: ConsortiumId,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    ) -> (Staff, TitleRecord) {
+        let staff = Staff {
+            id,
+            consortium_id,
+            code: self.code,
+            name: self.name,
+            sex: self.sex,
+            resident_id: self.resident_id,
+            category: self.category,
+            title_level: self.title.level,
+            title_name: self.title.name.clone(),
+            practice_certificate_no: self.practice_certificate_no,
+            practice_category: self.practice_category,
+            practice_scope: self.practice_scope,
+            registered_institution_id: self.registered_institution_id,
+            multi_site: self.multi_site,
+            employer_institution_id: self.employer_institution_id,
+            created_at,
+            updated_at,
+        };
+        (staff, self.title)
+    }
+}
+
 /// Validates a staff draft. `employer_exists` and `registered_exists` say whether the named
 /// institutions exist in the consortium (looked up by the caller); `today` bounds dates.
 pub fn validate_staff(

@@ -160,12 +160,6 @@ async fn list(
     Ok(Json(PageView::from_page(found, |r| AuditView::from(&r))))
 }
 
-fn csv_field(s: &str) -> String {
-    // Quote everything; a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
-    let guarded = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
-    format!("\"{}\"", guarded.replace('"', "\"\""))
-}
-
 /// Exports the filtered audit trail as CSV (up to 100,000 rows, newest first); the export is
 /// itself audited.
 #[utoipa::path(get, path = "/api/v1/consortia/{consortium_id}/audit/export.csv", tag = "access", security(("bearer" = [])),
@@ -186,27 +180,9 @@ async fn export(
         100_000,
     )
     .await?;
-    let mut out = String::from(
-        "audit_id,recorded_at,actor_user_id,actor_role,institution_id,action,resource_type,resource_id,patient_id,basis,outcome,request_id,detail,seq\n",
-    );
+    let mut out = format!("{}\n", audit::CSV_HEADER);
     for r in &rows {
-        let fields = [
-            r.audit_id.to_string(),
-            r.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            r.actor_user_id.map(|u| u.to_string()).unwrap_or_default(),
-            r.actor_role.clone().unwrap_or_default(),
-            r.institution_id.map(|u| u.to_string()).unwrap_or_default(),
-            r.action.clone(),
-            r.resource_type.clone(),
-            r.resource_id.clone().unwrap_or_default(),
-            r.patient_id.map(|u| u.to_string()).unwrap_or_default(),
-            r.basis.clone(),
-            r.outcome.clone(),
-            r.request_id.clone().unwrap_or_default(),
-            r.detail.clone().unwrap_or_default(),
-            r.seq.map(|s| s.to_string()).unwrap_or_default(),
-        ];
-        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str(&audit::csv_line(r));
         out.push('\n');
     }
     Ok((

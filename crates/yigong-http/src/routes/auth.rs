@@ -105,6 +105,17 @@ pub struct RoleView {
     pub scope: &'static str,
 }
 
+impl From<&auth::RoleGrant> for RoleView {
+    fn from(g: &auth::RoleGrant) -> Self {
+        Self {
+            user_role_id: g.user_role_id,
+            role: g.role.as_str(),
+            institution_id: g.institution_id.map(|i| i.as_uuid()),
+            scope: g.scope_kind.as_str(),
+        }
+    }
+}
+
 /// The caller's account and the role in effect.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeView {
@@ -142,16 +153,7 @@ async fn me(caller: Caller) -> Json<MeView> {
         institution_id: s.actor.institution_id.map(|i| i.as_uuid()),
         scope: s.actor.scope_kind.as_str(),
         language: s.language.clone(),
-        roles: s
-            .grants
-            .iter()
-            .map(|g| RoleView {
-                user_role_id: g.user_role_id,
-                role: g.role.as_str(),
-                institution_id: g.institution_id.map(|i| i.as_uuid()),
-                scope: g.scope_kind.as_str(),
-            })
-            .collect(),
+        roles: s.grants.iter().map(RoleView::from).collect(),
     })
 }
 

@@ -70,16 +70,7 @@ impl From<&UserSummary> for UserView {
             staff_id: u.account.staff_id.map(|s| s.as_uuid()),
             disabled: u.account.disabled,
             locked_until: u.account.locked_until,
-            roles: u
-                .roles
-                .iter()
-                .map(|g| RoleView {
-                    user_role_id: g.user_role_id,
-                    role: g.role.as_str(),
-                    institution_id: g.institution_id.map(|i| i.as_uuid()),
-                    scope: g.scope_kind.as_str(),
-                })
-                .collect(),
+            roles: u.roles.iter().map(RoleView::from).collect(),
             created_at: u.account.created_at,
         }
     }

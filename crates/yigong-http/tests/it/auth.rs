@@ -293,7 +293,11 @@ pub async fn audit_viewer_filters_and_exports(app: TestApp) {
     let csv = app.get(&format!("{base}/audit/export.csv")).await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/csv"));
-    assert!(csv.text.starts_with("audit_id,recorded_at,"), "{}", &csv.text[..80.min(csv.text.len())]);
+    assert!(
+        csv.text.starts_with("consortium_id,seq,audit_id,recorded_at,"),
+        "{}",
+        &csv.text[..80.min(csv.text.len())]
+    );
     assert!(csv.text.contains(&hospital), "institution creation appears in the export");
     app.get(&format!("{base}/audit?outcome=maybe")).await.assert_error(
         StatusCode::UNPROCESSABLE_ENTITY,
