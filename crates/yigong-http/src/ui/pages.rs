@@ -1105,6 +1105,9 @@ struct AuditPage {
     outcome: String,
     basis: String,
     patient: String,
+    actor: String,
+    institution: String,
+    institutions: Vec<(String, String)>,
     from: String,
     until: String,
     export: String,
@@ -1121,6 +1124,10 @@ pub struct AuditPageQuery {
     #[serde(default)]
     patient_id: String,
     #[serde(default)]
+    actor_user_id: String,
+    #[serde(default)]
+    institution_id: String,
+    #[serde(default)]
     from: String,
     #[serde(default)]
     until: String,
@@ -1136,11 +1143,12 @@ pub async fn audit(State(ctx): State<AppState>, signed: Signed, Query(q): Query<
     let s = &signed.session;
     let filter = yigong_app::audit::AuditFilter {
         patient_id: Uuid::parse_str(q.patient_id.trim()).ok(),
+        actor_user_id: Uuid::parse_str(q.actor_user_id.trim()).ok(),
+        institution_id: Uuid::parse_str(q.institution_id.trim()).ok().map(InstitutionId::from_uuid),
         outcome: Some(q.outcome.clone()).filter(|o| o == "allowed" || o == "denied"),
         basis: Some(q.basis.clone()).filter(|b| !b.is_empty()),
         from: china_midnight(&q.from),
         until: china_midnight(&q.until).map(|u| u + chrono::Duration::days(1)),
-        ..Default::default()
     };
     let page = PageRequest { size: 50, after: decode_cursor(&q.cursor) };
     let found = match audit::list(&ctx, &s.actor, s.actor.consortium_id, &filter, &page).await {
@@ -1169,7 +1177,14 @@ pub async fn audit(State(ctx): State<AppState>, signed: Signed, Query(q): Query<
         })
         .collect();
     let mut query = String::new();
-    for (k, v) in [("outcome", &q.outcome), ("basis", &q.basis), ("patient_id", &q.patient_id)] {
+    let plain = [
+        ("outcome", &q.outcome),
+        ("basis", &q.basis),
+        ("patient_id", &q.patient_id),
+        ("actor_user_id", &q.actor_user_id),
+        ("institution_id", &q.institution_id),
+    ];
+    for (k, v) in plain {
         if !v.is_empty() {
             query.push_str(&format!("&{k}={}", super::form_urlencoded_component(v)));
         }
@@ -1210,9 +1225,24 @@ pub async fn audit(State(ctx): State<AppState>, signed: Signed, Query(q): Query<
         }
         link
     });
+    let mut institutions = vec![(String::new(), t.get("audit.all").to_owned())];
+    let all = registry::list_institutions(
+        &ctx,
+        &s.actor,
+        s.actor.consortium_id,
+        &Default::default(),
+        &PageRequest { size: 500, after: None },
+    )
+    .await
+    .map(|p| p.items)
+    .unwrap_or_default();
+    institutions.extend(all.iter().map(|i| (i.id.to_string(), format!("{} ({})", i.name, i.code))));
     let page = AuditPage {
         chrome,
         outcomes,
+        actor: q.actor_user_id.clone(),
+        institution: q.institution_id.clone(),
+        institutions,
         bases,
         outcome: q.outcome.clone(),
         basis: q.basis.clone(),

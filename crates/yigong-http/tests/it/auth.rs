@@ -312,3 +312,49 @@ pub async fn audit_viewer_filters_and_exports(app: TestApp) {
     // No personal data in the trail: names never appear.
     assert!(!csv.text.contains("青岚县人民医院"));
 }
+
+pub async fn staff_with_two_postings_switch_institution(app: TestApp) {
+    let (hospital, township, _) = app.small_county().await;
+    app.user("multi", "county_specialist", Some(&hospital)).await;
+    let console = yigong_app::access::console(app.consortium_id);
+    let session = auth::authenticate(
+        &app.ctx,
+        &auth::login(&app.ctx, "multi", PASSWORD, SessionKind::Api, None, None).await.unwrap().secret,
+        None,
+    )
+    .await
+    .unwrap();
+    let township_id = yigong_domain::ids::InstitutionId::from_uuid(township.parse().unwrap());
+    let grant = auth::add_role(
+        &app.ctx,
+        &console,
+        app.consortium_id,
+        session.actor.user_id,
+        yigong_domain::access::Role::TownshipDoctor,
+        Some(township_id),
+    )
+    .await
+    .unwrap();
+    let web = auth::login(&app.ctx, "multi", PASSWORD, SessionKind::Web, None, None).await.unwrap();
+    let cookie = format!("yigong_session={}", web.secret);
+    let me = |cookie: String| {
+        Request::get("/api/v1/auth/me").header("cookie", cookie).body(Body::empty()).unwrap()
+    };
+    let before = app.request(me(cookie.clone())).await;
+    assert_eq!(before.body["role"], "county_specialist");
+    assert_eq!(before.body["roles"].as_array().unwrap().len(), 2);
+    // The page form switches, with the CSRF token; a forged one is refused.
+    let switch = |csrf: &str| {
+        Request::post("/session/role")
+            .header("cookie", cookie.clone())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!("_csrf={csrf}&user_role_id={}", grant.user_role_id)))
+            .unwrap()
+    };
+    assert_eq!(app.request(switch("forged")).await.status, StatusCode::FORBIDDEN);
+    let r = app.request(switch(web.csrf_token.as_deref().unwrap())).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let after = app.request(me(cookie.clone())).await;
+    assert_eq!(after.body["role"], "township_doctor");
+    assert_eq!(after.body["institution_id"], township);
+}

@@ -38,4 +38,5 @@ on_both! {
     csrf => crate::auth::cookie_sessions_need_the_csrf_token,
     relationship_grants => crate::auth::dispatch_and_break_glass_grants,
     audit_viewer => crate::auth::audit_viewer_filters_and_exports,
+    switch_institution => crate::auth::staff_with_two_postings_switch_institution,
 }
