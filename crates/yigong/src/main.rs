@@ -388,15 +388,11 @@ async fn serve(ctx: Ctx, listen: SocketAddr, demo: Option<&Config>) -> anyhow::R
     let addr = listener.local_addr().context("read the bound address")?;
     let consortia = yigong_app::registry::list_all_consortia(&ctx).await?;
     println!();
-    println!("yigong 医共 is serving on http://{addr}/");
-    println!("  API documentation: http://{addr}/api/docs   (OpenAPI: http://{addr}/api/openapi.json)");
+    println!("yigong 医共 已启动：请用浏览器打开 http://{addr}/ 并用演示账号登录");
+    println!("yigong is serving: open http://{addr}/ in a browser and log in with a demo account");
+    println!("  API: http://{addr}/api/docs   (OpenAPI 3.1: http://{addr}/api/openapi.json)");
     for c in &consortia {
-        println!(
-            "  consortium {} — {}: http://{addr}/api/v1/consortia/{}/institutions",
-            c.name,
-            c.county_code.as_str(),
-            c.id
-        );
+        println!("  consortium {} ({}), id {}", c.name, c.county_code.as_str(), c.id);
     }
     if let Some(config) = demo {
         println!("  data folder: {}", config.storage.data_dir.display());
