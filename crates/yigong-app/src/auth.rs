@@ -723,3 +723,50 @@ pub async fn break_glass_grants(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    #[test]
+    fn throttle_counts_per_client_per_minute() {
+        let t = Throttle::default();
+        let at = Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap();
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        for _ in 0..ATTEMPTS_PER_MINUTE {
+            assert!(t.allow(Some(a), at));
+        }
+        assert!(!t.allow(Some(a), at + Duration::seconds(30)), "31st attempt within the minute");
+        assert!(t.allow(Some(b), at), "another client is counted apart");
+        assert!(t.allow(Some(a), at + Duration::seconds(61)), "a new minute starts afresh");
+        assert!(t.allow(None, at), "without an address (in-process callers) nothing is counted");
+    }
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("correct-horse-42");
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify_password("correct-horse-42", &h));
+        assert!(!verify_password("correct-horse-43", &h));
+        assert!(!verify_password("x", "not a phc string"));
+        assert_ne!(h, hash_password("correct-horse-42"), "salted");
+    }
+
+    #[test]
+    fn password_policy() {
+        for (p, ok) in [
+            ("abcdefghi1", true),
+            ("abcdefghij", false),
+            ("1234567890", false),
+            ("abc12", false),
+            ("密码密码密码密码密码1", true),
+        ] {
+            let mut e = Invalid::default();
+            check_password_policy(&mut e, "password", p);
+            assert_eq!(e.fields.is_empty(), ok, "{p}");
+        }
+    }
+}
