@@ -114,7 +114,8 @@ pub struct Issued {
     pub language: String,
 }
 
-fn random_secret(prefix: &str) -> String {
+/// A fresh 256-bit random secret, base64url, after `prefix`.
+pub fn new_secret(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
@@ -198,9 +199,9 @@ pub async fn login(
     store::update(&mut tx, &account).await?;
     let (prefix, ttl, csrf) = match kind {
         SessionKind::Api => ("yga_", API_TOKEN_TTL, None),
-        SessionKind::Web => ("ygw_", WEB_SESSION_TTL, Some(random_secret(""))),
+        SessionKind::Web => ("ygw_", WEB_SESSION_TTL, Some(new_secret(""))),
     };
-    let secret = random_secret(prefix);
+    let secret = new_secret(prefix);
     let token = Token {
         token_hash: secret_hash(&secret),
         user_id: account.user_id,

@@ -96,6 +96,26 @@ struct LoginPage {
     failed: bool,
     username: String,
     next: String,
+    login_csrf: String,
+}
+
+/// Cookie pairing the login form with the browser that loaded it (double submit): a login
+/// posted from another site lacks it, so nobody can log a victim into the attacker's account.
+const LOGIN_CSRF_COOKIE: &str = "yigong_login_csrf";
+
+fn login_csrf_cookie(value: &str) -> axum::http::HeaderValue {
+    axum::http::HeaderValue::from_str(&format!(
+        "{LOGIN_CSRF_COOKIE}={value}; Max-Age=3600; Path=/login; HttpOnly; SameSite=Strict; Secure"
+    ))
+    .expect("ASCII")
+}
+
+/// Renders the login page with a fresh form token.
+fn login_page(chrome: Chrome, status: StatusCode, failed: bool, username: String, next: String) -> Response {
+    let token = auth::new_secret("");
+    let mut resp = render(status, &LoginPage { chrome, failed, username, next, login_csrf: token.clone() });
+    resp.headers_mut().append(SET_COOKIE, login_csrf_cookie(&token));
+    resp
 }
 
 #[derive(Deserialize, Default)]
@@ -118,14 +138,13 @@ pub async fn login_form(State(ctx): State<AppState>, web: Web, Query(q): Query<N
         return Redirect::to(&safe_next(&q.next)).into_response();
     }
     let chrome = chrome(&ctx, None, web.lang, &web.path, "login").await;
-    render(
-        StatusCode::OK,
-        &LoginPage { chrome, failed: false, username: String::new(), next: safe_next(&q.next) },
-    )
+    login_page(chrome, StatusCode::OK, false, String::new(), safe_next(&q.next))
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
+    #[serde(default, rename = "_login_csrf")]
+    login_csrf: String,
     #[serde(default)]
     username: String,
     #[serde(default)]
@@ -138,8 +157,15 @@ pub async fn login(
     State(ctx): State<AppState>,
     web: Web,
     client: ClientInfo,
+    headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let paired = crate::auth::cookie(&headers, LOGIN_CSRF_COOKIE)
+        .is_some_and(|c| !c.is_empty() && c == form.login_csrf);
+    if !paired {
+        let chrome = chrome(&ctx, None, web.lang, &web.path, "login").await;
+        return login_page(chrome, StatusCode::FORBIDDEN, true, form.username, safe_next(&form.next));
+    }
     match auth::login(
         &ctx,
         form.username.trim(),
@@ -158,9 +184,7 @@ pub async fn login(
         }
         Err(AppError::Unauthenticated | AppError::Invalid(_) | AppError::TooManyAttempts) => {
             let chrome = chrome(&ctx, None, web.lang, &web.path, "login").await;
-            let page =
-                LoginPage { chrome, failed: true, username: form.username, next: safe_next(&form.next) };
-            render(StatusCode::UNAUTHORIZED, &page)
+            login_page(chrome, StatusCode::UNAUTHORIZED, true, form.username, safe_next(&form.next))
         }
         Err(e) => crate::ApiError::from(e).into_response(),
     }

@@ -358,3 +358,34 @@ pub async fn staff_with_two_postings_switch_institution(app: TestApp) {
     assert_eq!(after.body["role"], "township_doctor");
     assert_eq!(after.body["institution_id"], township);
 }
+
+pub async fn login_form_needs_its_own_token(app: TestApp) {
+    app.user("hezhi", "consortium_manager", None).await;
+    let post = |cookie: Option<&str>, token: &str| {
+        let mut req = Request::post("/login").header("content-type", "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.body(Body::from(format!("_login_csrf={token}&username=hezhi&password={PASSWORD}&next=/")))
+            .unwrap()
+    };
+    // A login posted from elsewhere (no paired cookie) is refused, even with the right password.
+    let r = app.request(post(None, "anything")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.headers.get("set-cookie").is_some_and(|c| !c.to_str().unwrap().starts_with("yigong_session=")));
+    // The form's own token and cookie log in.
+    let page = app.request(Request::get("/login").body(Body::empty()).unwrap()).await;
+    let set = page.headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let token = cookie.split_once('=').unwrap().1.to_owned();
+    assert!(page.text.contains(&format!("value=\"{token}\"")), "the form carries the token");
+    assert_eq!(app.request(post(Some(&cookie), "forged")).await.status, StatusCode::FORBIDDEN);
+    let ok = app.request(post(Some(&cookie), &token)).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    let session = ok.headers.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(
+        session.starts_with("yigong_session=")
+            && session.contains("HttpOnly")
+            && session.contains("SameSite=Strict")
+    );
+}

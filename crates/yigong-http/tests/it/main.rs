@@ -39,4 +39,5 @@ on_both! {
     relationship_grants => crate::auth::dispatch_and_break_glass_grants,
     audit_viewer => crate::auth::audit_viewer_filters_and_exports,
     switch_institution => crate::auth::staff_with_two_postings_switch_institution,
+    login_form_token => crate::auth::login_form_needs_its_own_token,
 }
