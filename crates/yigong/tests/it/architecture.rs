@@ -10,6 +10,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("yigong-app", &["yigong-domain", "yigong-store"]),
     ("yigong-http", &["yigong-domain", "yigong-app"]),
     ("yigong-synth", &["yigong-domain"]),
+    ("yigong-mpi", &["yigong-domain"]),
     ("yigong-testkit", &["yigong-domain", "yigong-store"]),
     ("yigong", &["yigong-domain", "yigong-store", "yigong-app", "yigong-http", "yigong-synth"]),
 ];

@@ -1,0 +1,80 @@
+//! The matching engine of the master patient index (DESIGN §3.3): normalise → block → compare →
+//! score → classify, Fellegi–Sunter with m and u estimated by EM and a term-frequency
+//! adjustment for common names. Pure: no I/O, no database, no clock (`today` is a parameter),
+//! no random numbers unless the caller gives the seed. Linking, golden records and the review
+//! queue live in `app` and `store`; this crate only says which pairs look like one person.
+//!
+//! ```
+//! use yigong_mpi::{Config, Prepared, Record, em};
+//!
+//! let records: Vec<Prepared> = [Record::default(), Record::default()].iter().map(Prepared::new).collect();
+//! let config = Config::default_chinese();
+//! let random = em::sample_pairs(records.len(), 100, 7);
+//! let run = yigong_mpi::run(&config, &records, &random);
+//! assert_eq!(run.blocking.distinct_pairs, 0); // nothing to block on
+//! ```
+#![warn(missing_docs)]
+
+pub mod block;
+pub mod compare;
+pub mod config;
+pub mod em;
+pub mod name;
+pub mod normalise;
+pub mod pinyin;
+pub mod record;
+pub mod score;
+pub mod tf;
+
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+pub use block::{BlockReport, BlockingKey};
+pub use compare::{Comparator, Level};
+pub use config::{Config, ConfigError};
+pub use em::{EmReport, Parameters};
+pub use record::{Field, Prepared, RawRecord, Record, SourceRef};
+pub use score::{Band, HardRule, MatchResult, Model};
+pub use tf::TermFrequencies;
+
+/// One scored candidate pair: indexes into the records, `a < b`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredPair {
+    /// First record.
+    pub a: u32,
+    /// Second record.
+    pub b: u32,
+    /// Score, band and explanation.
+    pub result: MatchResult,
+}
+
+/// Everything one matching run produced.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// What blocking did (safe to log).
+    pub blocking: BlockReport,
+    /// What EM did (safe to log).
+    pub em: EmReport,
+    /// The model estimated on these records, to score further pairs with.
+    pub model: Model,
+    /// Every candidate pair, scored.
+    pub scored: Vec<ScoredPair>,
+}
+
+/// Blocks `records`, estimates the parameters by EM (u starting from `random_pairs`), builds the
+/// term frequencies and scores every candidate pair.
+pub fn run(config: &Config, records: &[Prepared], random_pairs: &[(u32, u32)]) -> Run {
+    let blocking = block::candidate_pairs(&config.blocking, records);
+    let (parameters, em) = em::estimate(config, records, &blocking.pairs, random_pairs);
+    let frequencies = TermFrequencies::build(config, records);
+    let model =
+        Model::new(config.clone(), parameters, frequencies).expect("EM estimates the configured fields");
+    let scored = blocking
+        .pairs
+        .iter()
+        .map(|&(a, b)| ScoredPair { a, b, result: model.score(&records[a as usize], &records[b as usize]) })
+        .collect();
+    Run { blocking: blocking.report, em, model, scored }
+}
