@@ -23,7 +23,7 @@ CREATE TABLE user_account (
     updated_at          TIMESTAMPTZ NOT NULL
 );
 
--- Bearer tokens (API) and web sessions. Only a SHA-256 of the secret is stored.
+-- Bearer tokens (API) and web sessions. Only an SM3 hash (GB/T 32905) of the secret is stored.
 CREATE TABLE auth_token (
     token_hash   TEXT PRIMARY KEY,
     user_id      UUID NOT NULL REFERENCES user_account (user_id),
@@ -73,7 +73,7 @@ CREATE INDEX break_glass_user ON break_glass (consortium_id, user_id, expires_at
 
 -- The audit trail. Rows are inserted with the hash of their own content (row_hash) in the
 -- transaction of the change they describe, without contention; the sealer then numbers them
--- gaplessly per consortium (seq) and chains them: chain_hash = SHA-256(prev chain_hash ||
+-- gaplessly per consortium (seq) and chains them: chain_hash = SM3(prev chain_hash ||
 -- row_hash). Editing a row breaks its row_hash; deleting one leaves a gap in seq. Rows are
 -- never updated except by the sealer filling seq and chain_hash once.
 CREATE TABLE audit_event (

@@ -19,8 +19,9 @@ use yigong_domain::ids::{ConsortiumId, InstitutionId, StaffId};
 use yigong_domain::page::{Page, PageRequest};
 use yigong_domain::{Invalid, validation};
 use yigong_store::Tx;
+pub use yigong_store::account::Account;
 pub use yigong_store::account::RoleGrant;
-use yigong_store::account::{self as store, Account, BreakGlassRow, Token};
+use yigong_store::account::{self as store, BreakGlassRow, Token};
 
 use crate::audit::{self, Event};
 use crate::error::conflict_on_field;
@@ -152,16 +153,27 @@ pub async fn login(
     if !ctx.throttle.allow(client, now) {
         return Err(AppError::TooManyAttempts);
     }
-    let mut tx = ctx.db.begin_write().await?;
-    let account = store::find_by_username(&mut tx, username).await?;
-    let Some(mut account) = account else {
-        let _ = verify_password(password, &DUMMY_HASH);
-        drop(tx);
+    // The password work (tens of milliseconds) runs off the async threads and before any write
+    // lock is taken, so a login never holds up other writers.
+    let found = {
+        let mut tx = ctx.db.begin().await?;
+        store::find_by_username(&mut tx, username).await?
+    };
+    let hash = found.as_ref().map_or_else(|| DUMMY_HASH.clone(), |a| a.password_hash.clone());
+    let attempt = password.to_owned();
+    let password_ok = tokio::task::spawn_blocking(move || verify_password(&attempt, &hash))
+        .await
+        .map_err(|e| AppError::Store(yigong_store::StoreError::Config(format!("password check: {e}"))))?;
+    let Some(found) = found else {
         let event = Event::of("login", "user_account").with_detail("reason=invalid_credentials");
         audit::record_denied(ctx, None, None, event, request_id).await?;
         return Err(AppError::Unauthenticated);
     };
-    let password_ok = verify_password(password, &account.password_hash);
+    let mut tx = ctx.db.begin_write().await?;
+    // Re-read under a row lock: concurrent failures each count, and a password changed in the
+    // meantime invalidates this check.
+    let mut account = store::find_locked(&mut tx, found.user_id).await?.ok_or(AppError::Unauthenticated)?;
+    let password_ok = password_ok && account.password_hash == found.password_hash;
     let locked = account.locked_until.is_some_and(|until| until > now);
     let grants = store::roles_of(&mut tx, account.user_id).await?;
     let grant = crate::access::active_grants(&grants, ctx.today()).first().map(|g| (*g).clone());
@@ -354,7 +366,8 @@ pub async fn change_password(ctx: &Ctx, session: &Session, current: &str, new: &
         );
     }
     let mut tx = ctx.db.begin_write().await?;
-    let mut account = store::find(&mut tx, session.actor.user_id).await?.ok_or(AppError::Unauthenticated)?;
+    let mut account =
+        store::find_locked(&mut tx, session.actor.user_id).await?.ok_or(AppError::Unauthenticated)?;
     if current.len() > MAX_CREDENTIAL_LEN || !verify_password(current, &account.password_hash) {
         errors.push("current_password", "password_wrong", "the current password is not right");
     }
@@ -419,10 +432,8 @@ pub async fn create_user(
     consortium_id: ConsortiumId,
     draft: UserDraft,
 ) -> Result<UserSummary, AppError> {
-    let target = match draft.institution_id {
-        Some(i) => Target::institution(consortium_id, i),
-        None => Target::consortium(consortium_id),
-    };
+    let role_asked = Role::parse(draft.role.trim());
+    let target = grant_target(consortium_id, role_asked, draft.institution_id);
     let basis = crate::access::authorize(
         ctx,
         actor,
@@ -431,6 +442,27 @@ pub async fn create_user(
         Event::of("create", "user_account"),
     )
     .await?;
+    if let Some(staff_id) = draft.staff_id {
+        // The account inherits the staff member's relationships (dispatch postings): the
+        // administrator must hold authority over that person's employer too.
+        let employer = {
+            let mut tx = ctx.db.begin().await?;
+            yigong_store::staff::find(&mut tx, consortium_id, staff_id)
+                .await?
+                .map(|s| s.employer_institution_id)
+        };
+        if let Some(employer) = employer {
+            let event = Event::of("create", "user_account");
+            crate::access::authorize(
+                ctx,
+                actor,
+                Permission::UserAdmin,
+                &Target::institution(consortium_id, employer),
+                event,
+            )
+            .await?;
+        }
+    }
     let mut errors = Invalid::default();
     let username = draft.username.trim().to_owned();
     if !valid_username(&username) {
@@ -502,6 +534,22 @@ pub async fn create_user(
     Ok(UserSummary { account, roles: vec![grant] })
 }
 
+/// What a new role grant reaches, and so what its grantor must hold authority over: the
+/// institution for institution-scoped roles, the whole consortium for wider ones (an institution
+/// administrator cannot mint a consortium manager or a bureau officer).
+fn grant_target(
+    consortium_id: ConsortiumId,
+    role: Option<Role>,
+    institution: Option<InstitutionId>,
+) -> Target {
+    match (role.map(access::default_scope), institution) {
+        (Some(ScopeKind::Institution | ScopeKind::TownshipGroup), Some(i)) => {
+            Target::institution(consortium_id, i)
+        }
+        _ => Target::consortium(consortium_id),
+    }
+}
+
 /// Adds another role grant to an account (a second posting's institution, say).
 pub async fn add_role(
     ctx: &Ctx,
@@ -511,10 +559,7 @@ pub async fn add_role(
     role: Role,
     institution_id: Option<InstitutionId>,
 ) -> Result<RoleGrant, AppError> {
-    let target = match institution_id {
-        Some(i) => Target::institution(consortium_id, i),
-        None => Target::consortium(consortium_id),
-    };
+    let target = grant_target(consortium_id, Some(role), institution_id);
     let basis = crate::access::authorize(
         ctx,
         actor,
@@ -547,11 +592,22 @@ pub async fn add_role(
     Ok(grant)
 }
 
-/// The institution an account administers from: its first grant's institution.
+/// What administering an account reaches: its institution when all its grants are
+/// institution-scoped there, else the consortium (a manager's account is not an institution
+/// administrator's to disable).
 fn account_target(consortium_id: ConsortiumId, roles: &[RoleGrant]) -> Target {
-    match roles.iter().find_map(|g| g.institution_id) {
-        Some(i) => Target::institution(consortium_id, i),
-        None => Target::consortium(consortium_id),
+    let institutions: Vec<_> = roles
+        .iter()
+        .map(|g| match g.scope_kind {
+            ScopeKind::Institution | ScopeKind::TownshipGroup => g.institution_id,
+            ScopeKind::Consortium | ScopeKind::County => None,
+        })
+        .collect();
+    match institutions.first() {
+        Some(Some(first)) if institutions.iter().all(|i| *i == Some(*first)) => {
+            Target::institution(consortium_id, *first)
+        }
+        _ => Target::consortium(consortium_id),
     }
 }
 
@@ -563,7 +619,7 @@ pub async fn set_disabled(
     user_id: Uuid,
     disabled: bool,
 ) -> Result<UserSummary, AppError> {
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.begin().await?;
     let account = store::find(&mut tx, user_id).await?.filter(|a| a.consortium_id == consortium_id);
     let roles = match &account {
         Some(a) => store::roles_of(&mut tx, a.user_id).await?,
@@ -579,13 +635,14 @@ pub async fn set_disabled(
         Event::on(action, "user_account", user_id),
     )
     .await?;
-    let mut account = account.ok_or(AppError::not_found("user"))?;
-    if account.user_id == actor.user_id && disabled {
+    account.ok_or(AppError::not_found("user"))?;
+    if user_id == actor.user_id && disabled {
         return Err(
             Invalid::one("disabled", "cannot_disable_self", "you cannot disable your own account").into()
         );
     }
     let mut tx = ctx.db.begin_write().await?;
+    let mut account = store::find_locked(&mut tx, user_id).await?.ok_or(AppError::not_found("user"))?;
     let now = ctx.clock.now();
     account.disabled = disabled;
     account.updated_at = now;
@@ -601,6 +658,12 @@ pub async fn set_disabled(
         .await?;
     tx.commit().await?;
     Ok(UserSummary { account, roles })
+}
+
+/// The account with this login name, for the console (`yigong user grant`).
+pub async fn find_account(ctx: &Ctx, username: &str) -> Result<Option<Account>, AppError> {
+    let mut tx = ctx.db.begin().await?;
+    Ok(store::find_by_username(&mut tx, username).await?)
 }
 
 /// A page of the consortium's accounts.
@@ -650,7 +713,8 @@ pub async fn set_language(ctx: &Ctx, session: &Session, language: &str) -> Resul
         return Err(Invalid::one("language", "language_unknown", "language is zh-CN or en").into());
     }
     let mut tx = ctx.db.begin_write().await?;
-    let mut account = store::find(&mut tx, session.actor.user_id).await?.ok_or(AppError::Unauthenticated)?;
+    let mut account =
+        store::find_locked(&mut tx, session.actor.user_id).await?.ok_or(AppError::Unauthenticated)?;
     account.language = language.to_owned();
     account.updated_at = ctx.clock.now();
     store::update(&mut tx, &account).await?;

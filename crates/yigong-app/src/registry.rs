@@ -493,6 +493,7 @@ pub async fn create_posting(
         Event::of("create", "posting"),
     )
     .await?;
+    host_authority(ctx, actor, consortium_id, draft.institution_id, Event::of("create", "posting")).await?;
     let mut tx = ctx.db.begin_write().await?;
     let new = validated_posting(&mut tx, consortium_id, &draft).await?;
     let posting = Posting {
@@ -532,11 +533,18 @@ pub async fn update_posting(
         Event::on("update", "posting", id),
     )
     .await?;
+    host_authority(ctx, actor, consortium_id, draft.institution_id, Event::on("update", "posting", id))
+        .await?;
     let mut tx = ctx.db.begin_write().await?;
     let old = staff_store::find_posting(&mut tx, consortium_id, id)
         .await?
         .filter(|p| p.staff_id == staff_id)
         .ok_or(AppError::not_found("posting"))?;
+    drop(tx);
+    // The posting's current host must be in scope as well: moving it away is a change there.
+    host_authority(ctx, actor, consortium_id, Some(old.institution_id), Event::on("update", "posting", id))
+        .await?;
+    let mut tx = ctx.db.begin_write().await?;
     let new = validated_posting(&mut tx, consortium_id, &draft).await?;
     let posting = Posting {
         institution_id: new.institution_id,
@@ -580,6 +588,22 @@ fn employer_target(consortium_id: ConsortiumId, employer: Option<InstitutionId>)
 
 /// Authority over a staff member's records: held over their employing institution. A missing
 /// staff member is checked against the consortium, so that a refusal does not reveal existence.
+/// Authority to post someone at an institution: a posting opens the host's records to the
+/// person (dispatch grants), so the host must be in the actor's scope too.
+async fn host_authority(
+    ctx: &Ctx,
+    actor: &Actor,
+    consortium_id: ConsortiumId,
+    host: Option<InstitutionId>,
+    event: Event<'_>,
+) -> Result<(), AppError> {
+    if let Some(host) = host {
+        authorize(ctx, actor, Permission::StaffWrite, &Target::institution(consortium_id, host), event)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn staff_authority(
     ctx: &Ctx,
     actor: &Actor,

@@ -194,8 +194,8 @@ where
     }
 }
 
-/// `Path` whose rejections answer in the API's error shape (a malformed id is a 404: no
-/// resource can have it).
+/// `Path` whose rejections answer in the API's error shape (a malformed id is a 400
+/// `malformed_request`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppPath<T>(pub T);
 

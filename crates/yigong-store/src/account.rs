@@ -112,6 +112,19 @@ pub async fn find_by_username(tx: &mut Tx, username: &str) -> Result<Option<Acco
     Ok(row.map(Account::from))
 }
 
+/// The account with this id, locked until the transaction ends (PostgreSQL `FOR UPDATE`; a
+/// SQLite write transaction already holds the database's write lock), for read-modify-write.
+pub async fn find_locked(tx: &mut Tx, user_id: Uuid) -> Result<Option<Account>, StoreError> {
+    let lock = match tx.backend() {
+        crate::Backend::Postgres => " FOR UPDATE",
+        crate::Backend::Sqlite => "",
+    };
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM user_account WHERE user_id = $1{lock}");
+    let row: Option<AccountRow> =
+        on_tx!(tx, conn => sqlx::query_as(&sql).bind(user_id).fetch_optional(conn).await)?;
+    Ok(row.map(Account::from))
+}
+
 /// The account with this id.
 pub async fn find(tx: &mut Tx, user_id: Uuid) -> Result<Option<Account>, StoreError> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM user_account WHERE user_id = $1");
@@ -129,7 +142,7 @@ pub async fn list(
 ) -> Result<Page<Account>, StoreError> {
     let sql = format!(
         "SELECT {ACCOUNT_COLUMNS} FROM user_account WHERE consortium_id = $1 AND ($2 IS NULL OR username > $2) \
-         AND ($3 IS NULL OR username LIKE $3 ESCAPE '\\' OR display_name LIKE $3 ESCAPE '\\') ORDER BY username LIMIT $4"
+         AND ($3 IS NULL OR lower(username) LIKE lower($3) ESCAPE '\\' OR lower(display_name) LIKE lower($3) ESCAPE '\\') ORDER BY username LIMIT $4"
     );
     let q = query.map(|q| format!("%{}%", crate::institution::like_escape(q)));
     let rows: Vec<AccountRow> = on_tx!(tx, conn => sqlx::query_as(&sql)

@@ -82,7 +82,7 @@ pub async fn list(
 ) -> Result<Page<Department>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM department WHERE consortium_id = $1 AND institution_id = $2 \
-         AND ($3 IS NULL OR name > $3) AND ($4 IS NULL OR name LIKE $4 ESCAPE '\\' OR subject_code LIKE $5 ESCAPE '\\') \
+         AND ($3 IS NULL OR name > $3) AND ($4 IS NULL OR lower(name) LIKE lower($4) ESCAPE '\\' OR lower(subject_code) LIKE lower($5) ESCAPE '\\') \
          ORDER BY name LIMIT $6"
     );
     let q = query.map(crate::institution::like_escape);

@@ -225,7 +225,7 @@ pub async fn list(
     let sql = format!(
         "SELECT {COLUMNS} FROM institution WHERE consortium_id = $1 \
          AND ($2 IS NULL OR code > $2) \
-         AND ($3 IS NULL OR name LIKE $3 ESCAPE '\\' OR code LIKE $4 ESCAPE '\\') \
+         AND ($3 IS NULL OR lower(name) LIKE lower($3) ESCAPE '\\' OR lower(code) LIKE lower($4) ESCAPE '\\') \
          AND ($5 IS NULL OR tier = $5) \
          AND ($6 IS NULL OR parent_institution_id = $6) \
          AND ($7 IS NULL OR township_code = $7) \

@@ -145,7 +145,7 @@ pub async fn list(
     let sql = format!(
         "SELECT {COLUMNS} FROM staff s WHERE consortium_id = $1 \
          AND ($2 IS NULL OR code > $2) \
-         AND ($3 IS NULL OR name LIKE $3 ESCAPE '\\' OR code LIKE $4 ESCAPE '\\') \
+         AND ($3 IS NULL OR lower(name) LIKE lower($3) ESCAPE '\\' OR lower(code) LIKE lower($4) ESCAPE '\\') \
          AND ($5 IS NULL OR category = $5) \
          AND ($6 IS NULL OR EXISTS (SELECT 1 FROM posting p WHERE p.consortium_id = s.consortium_id \
               AND p.staff_id = s.staff_id AND p.institution_id = $6 \

@@ -175,6 +175,23 @@ pub async fn create_demo_accounts(ctx: &Ctx, org: &Organisation, data_dir: &Path
             site.name
         ));
     }
+    // The county specialist also holds clinics at a township centre: a second role grant, so the
+    // demo shows the institution switch in the header.
+    if let Some(township) = org.institutions.iter().find(|i| tier(i, Tier::TownshipCentre)) {
+        let specialist = auth::find_account(ctx, "specialist").await?.context("the specialist account")?;
+        auth::add_role(
+            ctx,
+            &console,
+            consortium,
+            specialist.user_id,
+            Role::TownshipDoctor,
+            Some(township.id),
+        )
+        .await
+        .map_err(describe)?;
+        lines
+            .push(format!("# specialist also works at {} (switch institution in the header)", township.name));
+    }
     let text = lines.join("\n") + "\n";
     let path = data_dir.join(DEMO_ACCOUNTS_FILE);
     let mut file = open_private(&path).with_context(|| format!("write {}", path.display()))?;
@@ -252,4 +269,31 @@ pub fn describe(e: yigong_app::AppError) -> anyhow::Error {
         ),
         other => anyhow::anyhow!(other),
     }
+}
+
+/// `yigong user grant`: another role for an existing account.
+pub async fn grant(
+    ctx: &Ctx,
+    username: &str,
+    role: &str,
+    institution_code: Option<&str>,
+) -> anyhow::Result<String> {
+    let role = Role::parse(role).with_context(|| format!("unknown role {role:?}"))?;
+    let account =
+        auth::find_account(ctx, username).await?.with_context(|| format!("no account {username:?}"))?;
+    let consortium = account.consortium_id;
+    let console = yigong_app::access::console(consortium);
+    let institution_id = match institution_code {
+        Some(code) => Some(
+            yigong_app::registry::find_institution_by_code(ctx, &console, consortium, code)
+                .await
+                .map_err(|_| anyhow::anyhow!("no institution with code {code:?} in the consortium"))?
+                .id,
+        ),
+        None => None,
+    };
+    auth::add_role(ctx, &console, consortium, account.user_id, role, institution_id)
+        .await
+        .map_err(describe)?;
+    Ok(format!("granted {} to {username}", role.as_str()))
 }

@@ -139,6 +139,20 @@ enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Give an existing account another role, e.g. at a second institution it works at.
+    Grant {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Role identifier.
+        #[arg(long)]
+        role: String,
+        /// Code of the acting institution.
+        #[arg(long)]
+        institution: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,7 +220,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ..Default::default()
         },
         Command::PrintConfig => Overrides::default(),
-        Command::User(UserCommand::Add { db, .. })
+        Command::User(UserCommand::Add { db, .. } | UserCommand::Grant { db, .. })
         | Command::Audit(
             AuditCommand::Verify { db } | AuditCommand::Seal { db } | AuditCommand::Prune { db, .. },
         ) => Overrides {
@@ -260,6 +274,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             println!("{done}");
+            Ok(())
+        }
+        Command::User(UserCommand::Grant { username, role, institution, .. }) => {
+            let ctx = Ctx::new(open(&config).await?);
+            println!("{}", accounts::grant(&ctx, &username, &role, institution.as_deref()).await?);
             Ok(())
         }
         Command::Bench { iterations, .. } => {

@@ -230,7 +230,7 @@ fn scope_basis(actor: &Actor, permission: Permission, target: &Target) -> Option
             Some(i) => set.contains(&i).then_some(own),
             // Consortium-level resources (the registry lists) are read by every member's
             // staff; writing them needs a consortium scope, which a set scope is not.
-            None => permission.is_read().then_some(own),
+            None => (permission.is_read() && permission != Permission::PatientRead).then_some(own),
         },
     }
 }

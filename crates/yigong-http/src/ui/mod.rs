@@ -57,8 +57,8 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// Whether cookies carry the `Secure` flag: always, except when the request came over plain
-/// HTTP to a loopback address (the local demo), where browsers accept them anyway.
+/// Session cookies always carry `Secure`: serve over HTTPS. Browsers also accept such cookies
+/// from plain-HTTP loopback addresses, which is how the local demo works.
 fn cookie_attributes() -> &'static str {
     "Path=/; HttpOnly; SameSite=Strict; Secure"
 }
@@ -336,9 +336,33 @@ pub async fn error_page(
         AppError::NotFound { .. } => {
             (StatusCode::NOT_FOUND, t.get("not_found.title").to_owned(), t.get("not_found.body").to_owned())
         }
+        AppError::Invalid(i) => {
+            let body = i.fields.iter().map(|f| t.error(f.code, &f.message)).collect::<Vec<_>>().join(" ");
+            (StatusCode::UNPROCESSABLE_ENTITY, t.get("error.invalid_input").to_owned(), body)
+        }
+        AppError::Conflict { rule } => {
+            (StatusCode::CONFLICT, t.get("error.invalid_input").to_owned(), t.error(rule, rule))
+        }
         AppError::Unauthenticated => return Redirect::to("/login").into_response(),
         _ => return crate::ApiError::from(e).into_response(),
     };
+    if let AppError::Forbidden { code: "csrf_failed" } = &e {
+        // Page forms refused for a missing token are audited like API refusals.
+        let event = yigong_app::audit::Event::of("post", "page")
+            .with_detail(format!("path={} reason=csrf_failed", path.split('?').next().unwrap_or("")));
+        let actor = &session.actor;
+        if let Err(err) = yigong_app::audit::record_denied(
+            ctx,
+            Some(actor),
+            Some(actor.consortium_id),
+            event,
+            actor.request_id.clone(),
+        )
+        .await
+        {
+            return crate::ApiError::from(err).into_response();
+        }
+    }
     render(status, &ErrorPage { chrome, heading, body })
 }
 

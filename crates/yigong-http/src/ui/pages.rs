@@ -125,12 +125,11 @@ pub struct NextQuery {
 }
 
 fn safe_next(next: &str) -> String {
-    // Only local paths: never redirect a login elsewhere.
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_owned()
-    } else {
-        "/".to_owned()
-    }
+    // Only local paths: never redirect a login elsewhere. Browsers drop tabs and newlines
+    // inside URLs, so "/\t/evil" would become "//evil": accept visible ASCII only, no
+    // backslash, exactly one leading slash.
+    let clean = next.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'\\');
+    if clean && next.starts_with('/') && !next.starts_with("//") { next.to_owned() } else { "/".to_owned() }
 }
 
 pub async fn login_form(State(ctx): State<AppState>, web: Web, Query(q): Query<NextQuery>) -> Response {
@@ -925,7 +924,9 @@ pub async fn users(State(ctx): State<AppState>, signed: Signed, Query(q): Query<
             disabled: u.account.disabled,
         })
         .collect();
-    let next = found.next_after.map(|a| format!("/users?cursor={}", encode_cursor(&a)));
+    let next = found.next_after.map(|a| {
+        format!("/users?cursor={}&q={}", encode_cursor(&a), super::form_urlencoded_component(&query))
+    });
     render(StatusCode::OK, &UsersPage { chrome, q: query, rows, next })
 }
 
@@ -1174,7 +1175,13 @@ pub async fn audit(State(ctx): State<AppState>, signed: Signed, Query(q): Query<
         from: china_midnight(&q.from),
         until: china_midnight(&q.until).map(|u| u + chrono::Duration::days(1)),
     };
-    let page = PageRequest { size: 50, after: decode_cursor(&q.cursor) };
+    // A cursor that is not "<instant>|<id>" (hand-edited) starts from the first page.
+    let after = decode_cursor(&q.cursor).filter(|a| {
+        a.split_once('|').is_some_and(|(t, id)| {
+            chrono::DateTime::parse_from_rfc3339(t).is_ok() && Uuid::parse_str(id).is_ok()
+        })
+    });
+    let page = PageRequest { size: 50, after };
     let found = match audit::list(&ctx, &s.actor, s.actor.consortium_id, &filter, &page).await {
         Ok(f) => f,
         Err(e) => return error_page(&ctx, s, signed.lang, &signed.path, e).await,
@@ -1240,6 +1247,8 @@ pub async fn audit(State(ctx): State<AppState>, signed: Signed, Query(q): Query<
             ("outcome", &q.outcome),
             ("basis", &q.basis),
             ("patient_id", &q.patient_id),
+            ("actor_user_id", &q.actor_user_id),
+            ("institution_id", &q.institution_id),
             ("from", &q.from),
             ("until", &q.until),
         ] {
@@ -1351,5 +1360,23 @@ pub async fn change_password(
         }
         Err(AppError::Invalid(i)) => account_page(&ctx, &signed, None, Some(&i)).await,
         Err(e) => error_page(&ctx, s, signed.lang, &signed.path, e).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn login_redirects_stay_local() {
+        for (next, to) in [
+            ("/institutions?q=a", "/institutions?q=a"),
+            ("//evil.example", "/"),
+            ("/\t/evil.example", "/"),
+            ("/\n/evil.example", "/"),
+            ("/\\evil.example", "/"),
+            ("https://evil.example", "/"),
+            ("", "/"),
+        ] {
+            assert_eq!(super::safe_next(next), to, "{next:?}");
+        }
     }
 }

@@ -57,6 +57,11 @@ impl TestServer {
                 Role::TownshipDoctor,
                 Some(site(|k| *k == InstitutionKind::Member(Tier::TownshipCentre))),
             ),
+            (
+                "tadmin",
+                Role::InstitutionAdmin,
+                Some(site(|k| *k == InstitutionKind::Member(Tier::TownshipCentre))),
+            ),
         ];
         for (username, role, institution_id) in accounts {
             let draft = UserDraft {
@@ -106,5 +111,6 @@ on_both! {
     institution_tree_and_search => crate::pages::institution_tree_and_search,
     create_institution => crate::pages::create_institution_error_then_success,
     scope_refusal => crate::pages::scope_refusal_is_a_readable_page,
+    out_of_scope_write => crate::pages::out_of_scope_write_is_a_readable_page,
     keyboard_and_logout => crate::pages::keyboard_navigation_and_logout,
 }

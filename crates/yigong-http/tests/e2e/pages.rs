@@ -93,6 +93,25 @@ pub async fn scope_refusal_is_a_readable_page(page: &Browser) {
     page.expect_text("您好").await;
 }
 
+/// An institution administrator may write their own institution's records, not register new
+/// institutions for the county: the refusal is a page in Chinese, not an error dump.
+pub async fn out_of_scope_write_is_a_readable_page(page: &Browser) {
+    log_in(page, "tadmin").await;
+    page.goto("/institutions").await;
+    page.expect_no_text("新增机构").await;
+    page.goto("/institutions/new").await;
+    page.fill_labelled("机构编码", "V9002").await;
+    page.fill_labelled("机构名称", "越权新增的服务点").await;
+    page.select_labelled("机构类别", "村级服务点").await;
+    page.fill_labelled("行政区划代码（12位）", "990121101201").await;
+    page.select_labelled("上级机构（乡镇卫生院）", "东关镇中心卫生院 (T101)").await;
+    page.click_button("保存").await;
+    page.expect_text("无权访问").await;
+    page.expect_text("该对象不在您的机构范围内").await;
+    page.goto("/institutions?q=V9002").await;
+    page.expect_text("没有找到记录").await;
+}
+
 pub async fn keyboard_navigation_and_logout(page: &Browser) {
     log_in(page, "admin").await;
     // The first Tab reaches the skip link, so keyboard users can jump past the header.

@@ -389,3 +389,55 @@ pub async fn login_form_needs_its_own_token(app: TestApp) {
             && session.contains("SameSite=Strict")
     );
 }
+
+/// An institution administrator cannot widen anyone's reach beyond their own institution:
+/// not by minting a consortium-wide role, not by tying an account to another institution's
+/// staff member, not by posting their own staff to another institution.
+pub async fn no_escalation_through_accounts_or_postings(app: TestApp) {
+    let (hospital, township, _) = app.small_county().await;
+    let base = app.consortium().await;
+    let tadmin = app.user("tadmin", "institution_admin", Some(&township)).await;
+    let county_staff = app
+        .post(&format!("{base}/staff"), json!({"code": "S50", "name": "陈医生", "sex": "male", "category": "physician", "employer_institution_id": hospital}))
+        .await;
+    let county_staff = county_staff.body["id"].as_str().unwrap().to_owned();
+    let own_staff = app
+        .post(&format!("{base}/staff"), json!({"code": "S51", "name": "吴医生", "sex": "female", "category": "physician", "employer_institution_id": township}))
+        .await;
+    let own_staff = own_staff.body["id"].as_str().unwrap().to_owned();
+
+    let wide = json!({"username": "mgr2", "display_name": "x", "password": "abcdef123456", "role": "consortium_manager", "institution_id": township});
+    app.post_as(&tadmin, &format!("{base}/users"), wide).await.assert_error(
+        StatusCode::FORBIDDEN,
+        "out_of_scope",
+        None,
+    );
+    let bureau = json!({"username": "bur2", "display_name": "x", "password": "abcdef123456", "role": "health_bureau", "institution_id": township});
+    app.post_as(&tadmin, &format!("{base}/users"), bureau).await.assert_error(
+        StatusCode::FORBIDDEN,
+        "out_of_scope",
+        None,
+    );
+    let borrowed = json!({"username": "doc9", "display_name": "x", "password": "abcdef123456", "role": "township_doctor",
+        "institution_id": township, "staff_id": county_staff});
+    app.post_as(&tadmin, &format!("{base}/users"), borrowed).await.assert_error(
+        StatusCode::FORBIDDEN,
+        "out_of_scope",
+        None,
+    );
+    let fine = json!({"username": "doc10", "display_name": "x", "password": "abcdef123456", "role": "township_doctor",
+        "institution_id": township, "staff_id": own_staff});
+    assert_eq!(app.post_as(&tadmin, &format!("{base}/users"), fine).await.status, StatusCode::CREATED);
+
+    let away = json!({"institution_id": hospital, "source": "dispatch", "valid_from": "2026-01-01"});
+    app.post_as(&tadmin, &format!("{base}/staff/{own_staff}/postings"), away).await.assert_error(
+        StatusCode::FORBIDDEN,
+        "out_of_scope",
+        None,
+    );
+    let home = json!({"institution_id": township, "source": "employment", "valid_from": "2026-01-01"});
+    assert_eq!(
+        app.post_as(&tadmin, &format!("{base}/staff/{own_staff}/postings"), home).await.status,
+        StatusCode::CREATED
+    );
+}

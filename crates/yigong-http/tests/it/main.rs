@@ -40,4 +40,5 @@ on_both! {
     audit_viewer => crate::auth::audit_viewer_filters_and_exports,
     switch_institution => crate::auth::staff_with_two_postings_switch_institution,
     login_form_token => crate::auth::login_form_needs_its_own_token,
+    no_escalation => crate::auth::no_escalation_through_accounts_or_postings,
 }

@@ -195,7 +195,8 @@ pub async fn institution_list_pages_and_filters(db: &Db) {
     assert_eq!(p.items.iter().map(|i| i.code.as_str()).collect::<Vec<_>>(), ["V007"]);
     let q = Filter { query: Some("%".into()), ..Default::default() };
     assert_eq!(institution::list(&mut tx, c.id, &q, &PageRequest::first()).await.unwrap().items.len(), 1);
-    let q = Filter { query: Some("V01".into()), ..Default::default() };
+    // Case does not matter, on either backend.
+    let q = Filter { query: Some("v01".into()), ..Default::default() };
     assert_eq!(institution::list(&mut tx, c.id, &q, &PageRequest::first()).await.unwrap().items.len(), 10);
     let agencies = Filter { agency: Some(true), ..Default::default() };
     assert!(
