@@ -288,12 +288,14 @@ pub async fn authenticate(ctx: &Ctx, secret: &str, request_id: Option<String>) -
     let all = store::roles_of(&mut tx, account.user_id).await?;
     let active: Vec<RoleGrant> =
         crate::access::active_grants(&all, ctx.today()).into_iter().cloned().collect();
-    let grant = active
-        .iter()
-        .find(|g| Some(g.user_role_id) == token.user_role_id)
-        .or_else(|| active.first())
-        .ok_or(AppError::Unauthenticated)?
-        .clone();
+    // A session acts in the role it was opened (or switched) with; if that grant has lapsed the
+    // session ends rather than carrying on silently in another role.
+    let grant = match token.user_role_id {
+        Some(id) => active.iter().find(|g| g.user_role_id == id),
+        None => active.first(),
+    }
+    .ok_or(AppError::Unauthenticated)?
+    .clone();
     let actor = crate::access::resolve_actor(ctx, &mut tx, &account, &grant, request_id).await?;
     Ok(Session {
         actor,
@@ -657,6 +659,33 @@ pub async fn set_disabled(
     audit::record(ctx, &mut tx, actor, consortium_id, basis, Event::on(action, "user_account", user_id))
         .await?;
     tx.commit().await?;
+    Ok(UserSummary { account, roles })
+}
+
+/// One account of the consortium with its grants (administrators).
+pub async fn get_user(
+    ctx: &Ctx,
+    actor: &Actor,
+    consortium_id: ConsortiumId,
+    user_id: Uuid,
+) -> Result<UserSummary, AppError> {
+    let event = Event::on("read", "user_account", user_id);
+    let basis = crate::access::authorize(
+        ctx,
+        actor,
+        Permission::UserRead,
+        &Target::consortium(consortium_id),
+        event.clone(),
+    )
+    .await?;
+    let mut tx = ctx.db.begin().await?;
+    let account = store::find(&mut tx, user_id)
+        .await?
+        .filter(|a| a.consortium_id == consortium_id)
+        .ok_or(AppError::not_found("user"))?;
+    let roles = store::roles_of(&mut tx, user_id).await?;
+    drop(tx);
+    audit::record_read(ctx, actor, consortium_id, basis, event).await?;
     Ok(UserSummary { account, roles })
 }
 

@@ -55,6 +55,9 @@ pub enum ApiError {
     /// No route for this path (404).
     #[error("no such route")]
     NoRoute,
+    /// The path exists, not with this method (405).
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
     /// Conflicts with current state (409).
     #[error("conflict: {0}")]
     Conflict(&'static str),
@@ -81,6 +84,7 @@ impl ApiError {
             Self::MalformedRequest(_) => (StatusCode::BAD_REQUEST, "malformed_request"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::NoRoute => (StatusCode::NOT_FOUND, "no_route"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Conflict(rule) => (StatusCode::CONFLICT, rule),
             Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Self::Forbidden(code) => (StatusCode::FORBIDDEN, code),

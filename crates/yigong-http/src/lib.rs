@@ -76,6 +76,7 @@ pub fn app(ctx: Ctx) -> Router {
     api.merge(docs::router(openapi))
         .merge(ui::router())
         .fallback(ui::fallback)
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             // Method, path and request id only: paths carry ids, never names or ID numbers.

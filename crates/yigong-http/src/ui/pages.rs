@@ -1054,13 +1054,9 @@ pub async fn confirm_user_action(
     let (Ok(user_id), true) = (Uuid::parse_str(&id), matches!(action.as_str(), "disable" | "enable")) else {
         return error_page(&ctx, s, signed.lang, &signed.path, AppError::not_found("user")).await;
     };
-    let page = PageRequest { size: 500, after: None };
-    let name = match auth::list_users(&ctx, &s.actor, s.actor.consortium_id, None, &page).await {
-        Ok(p) => p.items.into_iter().find(|u| u.account.user_id == user_id).map(|u| u.account.display_name),
+    let name = match auth::get_user(&ctx, &s.actor, s.actor.consortium_id, user_id).await {
+        Ok(u) => u.account.display_name,
         Err(e) => return error_page(&ctx, s, signed.lang, &signed.path, e).await,
-    };
-    let Some(name) = name else {
-        return error_page(&ctx, s, signed.lang, &signed.path, AppError::not_found("user")).await;
     };
     let chrome = chrome(&ctx, Some(s), signed.lang, &signed.path, "users").await;
     let t = chrome.t;

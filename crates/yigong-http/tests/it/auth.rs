@@ -228,12 +228,19 @@ pub async fn dispatch_and_break_glass_grants(app: TestApp) {
         .iter()
         .find(|g| g.basis == yigong_domain::access::Basis::Dispatch)
         .expect("dispatch grant");
-    assert_eq!(
-        grant.subject,
-        yigong_domain::access::GrantSubject::Institution(yigong_domain::ids::InstitutionId::from_uuid(
-            township.parse().unwrap()
-        ))
-    );
+    let township_id = yigong_domain::ids::InstitutionId::from_uuid(township.parse().unwrap());
+    assert_eq!(grant.subject, yigong_domain::access::GrantSubject::Institution(township_id));
+    // The grant really opens the host's patients to the dispatched physician, and nothing else.
+    use yigong_domain::access::{Basis, Permission, Target, decide};
+    let host = Target {
+        consortium_id: app.consortium_id,
+        institution_id: Some(township_id),
+        patient: Some(uuid::Uuid::now_v7()),
+    };
+    let now = app.clock_now();
+    assert_eq!(decide(&session.actor, Permission::PatientRead, &host, now), Ok(Basis::Dispatch));
+    let elsewhere = Target { institution_id: Some(yigong_domain::ids::InstitutionId::new_v7()), ..host };
+    assert!(decide(&session.actor, Permission::PatientRead, &elsewhere, now).is_err());
 
     // Break-glass needs a reason, then opens the patient and is audited.
     let patient = uuid::Uuid::now_v7();

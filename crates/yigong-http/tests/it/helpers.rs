@@ -60,6 +60,11 @@ impl TestApp {
         Some(app)
     }
 
+    /// The application clock's current instant.
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        yigong_app::Clock::now(self.clock.as_ref())
+    }
+
     /// Creates an account (as the console) and returns a bearer token for it.
     pub async fn user(&self, username: &str, role: &str, institution: Option<&str>) -> String {
         self.user_in(self.consortium_id, username, role, institution).await

@@ -211,6 +211,11 @@ pub async fn error_shape_everywhere(app: TestApp) {
     .await
     .assert_error(StatusCode::FORBIDDEN, "forbidden", None);
     app.get("/api/v1/nothing-here").await.assert_error(StatusCode::NOT_FOUND, "no_route", None);
+    app.raw(Method::DELETE, &format!("{base}/institutions"), None, "").await.assert_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        None,
+    );
     app.get("/api/v1/consortia/00000000-0000-7000-8000-000000000000/institutions").await.assert_error(
         StatusCode::FORBIDDEN,
         "out_of_scope",
