@@ -587,6 +587,29 @@ struct FormPage {
     fields: Vec<FormField>,
 }
 
+/// The "new …" form of a section (`institution`, `users`): heading `<section>.new`, submit
+/// `<section>.create`, posting to and cancelling back to `path`.
+fn new_form(
+    chrome: Chrome,
+    section: &str,
+    path: &str,
+    error: Option<String>,
+    fields: Vec<FormField>,
+    status: StatusCode,
+) -> Response {
+    let t = chrome.t;
+    let page = FormPage {
+        heading: t.get(&format!("{section}.new")).into(),
+        action: path.into(),
+        submit: t.get(&format!("{section}.create")).into(),
+        cancel: Some(path.into()),
+        error,
+        fields,
+        chrome,
+    };
+    render(status, &page)
+}
+
 #[derive(Deserialize, Default)]
 pub struct InstitutionForm {
     #[serde(default, rename = "_csrf")]
@@ -660,16 +683,7 @@ pub async fn new_institution(State(ctx): State<AppState>, signed: Signed) -> Res
     let chrome = chrome(&ctx, Some(&signed.session), signed.lang, &signed.path, "institutions").await;
     let t = chrome.t;
     let fields = institution_fields(&ctx, &signed.session, t, &InstitutionForm::default()).await;
-    let page = FormPage {
-        heading: t.get("institution.new").into(),
-        action: "/institutions".into(),
-        submit: t.get("institution.create").into(),
-        cancel: Some("/institutions".into()),
-        error: None,
-        fields,
-        chrome,
-    };
-    render(StatusCode::OK, &page)
+    new_form(chrome, "institution", "/institutions", None, fields, StatusCode::OK)
 }
 
 pub async fn create_institution(
@@ -721,16 +735,7 @@ pub async fn create_institution(
             let t = chrome.t;
             let mut fields = institution_fields(&ctx, s, t, &form).await;
             let error = mark(&mut fields, &invalid, t);
-            let page = FormPage {
-                heading: t.get("institution.new").into(),
-                action: "/institutions".into(),
-                submit: t.get("institution.create").into(),
-                cancel: Some("/institutions".into()),
-                error,
-                fields,
-                chrome,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            new_form(chrome, "institution", "/institutions", error, fields, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => error_page(&ctx, s, signed.lang, &signed.path, e).await,
     }
@@ -983,16 +988,7 @@ pub async fn new_user(State(ctx): State<AppState>, signed: Signed) -> Response {
     let chrome = chrome(&ctx, Some(s), signed.lang, &signed.path, "users").await;
     let t = chrome.t;
     let fields = user_fields(&ctx, s, t, &UserForm::default()).await;
-    let page = FormPage {
-        heading: t.get("users.new").into(),
-        action: "/users".into(),
-        submit: t.get("users.create").into(),
-        cancel: Some("/users".into()),
-        error: None,
-        fields,
-        chrome,
-    };
-    render(StatusCode::OK, &page)
+    new_form(chrome, "users", "/users", None, fields, StatusCode::OK)
 }
 
 pub async fn create_user(
@@ -1020,16 +1016,7 @@ pub async fn create_user(
             let t = chrome.t;
             let mut fields = user_fields(&ctx, s, t, &form).await;
             let error = mark(&mut fields, &invalid, t);
-            let page = FormPage {
-                heading: t.get("users.new").into(),
-                action: "/users".into(),
-                submit: t.get("users.create").into(),
-                cancel: Some("/users".into()),
-                error,
-                fields,
-                chrome,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            new_form(chrome, "users", "/users", error, fields, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => error_page(&ctx, s, signed.lang, &signed.path, e).await,
     }
