@@ -64,12 +64,14 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     /// Login attempts per client, shared by every request.
     pub throttle: Arc<crate::auth::Throttle>,
+    /// Matching models of the master patient index, cached by version.
+    pub mpi: Arc<crate::mpi::Models>,
 }
 
 impl Ctx {
     /// A context on the system clock.
     pub fn new(db: Db) -> Self {
-        Self { db, clock: Arc::new(SystemClock), throttle: Arc::default() }
+        Self { db, clock: Arc::new(SystemClock), throttle: Arc::default(), mpi: Arc::default() }
     }
 
     /// Pings the database and names its kind (`sqlite` or `postgres`).

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 mod ctx;
 mod error;
+pub mod mpi;
 pub mod registry;
 pub mod seed;
 

@@ -49,4 +49,12 @@ typed_id! {
     HouseholdId,
     /// A resident's health record (居民健康档案).
     HealthRecordId,
+    /// A system that sends patient records to the master patient index.
+    SourceId,
+    /// A source patient: one registration at one source (MPI record).
+    PatientRecordId,
+    /// A golden person of the master patient index.
+    PersonId,
+    /// A steward's operation on the master patient index (link, unlink, merge, unmerge).
+    MpiOperationId,
 }

@@ -9,6 +9,7 @@ pub mod facility;
 pub mod identity;
 pub mod ids;
 pub mod page;
+pub mod patient;
 pub mod population;
 pub mod staffing;
 pub mod validation;

@@ -35,6 +35,21 @@ yigong_domain::vocabulary! {
         EHealthCard = "e_health_card",
         /// The insurance number.
         InsuranceNumber = "insurance_number",
+        /// The Latin-script given name.
+        GivenName = "given_name",
+        /// The Latin-script family name.
+        FamilyName = "family_name",
+        /// Either name: the given name and the family name are both values, so a pass with it
+        /// pairs records whose names were entered in swapped fields.
+        EitherName = "either_name",
+        /// The street address.
+        Address = "address",
+        /// The locality (suburb, town).
+        Locality = "locality",
+        /// The postal code.
+        Postcode = "postcode",
+        /// The region (state, province).
+        Region = "region",
     }
 }
 
@@ -58,6 +73,43 @@ impl BlockingKey {
             Self::HouseholdId => text(Field::HouseholdId),
             Self::EHealthCard => text(Field::EHealthCard),
             Self::InsuranceNumber => text(Field::InsuranceNumber),
+            Self::GivenName => text(Field::GivenName),
+            Self::FamilyName => text(Field::FamilyName),
+            Self::EitherName => {
+                let mut out: Vec<String> =
+                    [Field::GivenName, Field::FamilyName].into_iter().flat_map(text).collect();
+                out.dedup();
+                out
+            }
+            Self::Address => text(Field::Address),
+            Self::Locality => text(Field::Locality),
+            Self::Postcode => text(Field::Postcode),
+            Self::Region => text(Field::Region),
+        }
+    }
+}
+
+impl BlockingKey {
+    /// The compared fields whose values this key is made of: a pass on it finds pairs that
+    /// agree on them whether or not they are one person.
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            Self::ResidentId => &[Field::ResidentId],
+            Self::BirthDate | Self::BirthYear => &[Field::BirthDate],
+            Self::Sex => &[Field::Sex],
+            Self::NamePinyin | Self::SurnamePinyin => &[Field::Name],
+            Self::Mobile => &[Field::Phone],
+            Self::VillageCode => &[Field::VillageCode],
+            Self::HouseholdId => &[Field::HouseholdId],
+            Self::EHealthCard => &[Field::EHealthCard],
+            Self::InsuranceNumber => &[Field::InsuranceNumber],
+            Self::GivenName => &[Field::GivenName],
+            Self::FamilyName => &[Field::FamilyName],
+            Self::EitherName => &[Field::GivenName, Field::FamilyName],
+            Self::Address => &[Field::Address],
+            Self::Locality => &[Field::Locality],
+            Self::Postcode => &[Field::Postcode],
+            Self::Region => &[Field::Region],
         }
     }
 }
@@ -115,7 +167,8 @@ pub struct SplitReport {
     pub skipped_records: usize,
 }
 
-/// Every value combination of `keys` for a record (the cartesian product), joined by `|`.
+/// Every value combination of `keys` for a record (the cartesian product), each value written
+/// as its length in bytes, `:` and itself, so that no two combinations read the same.
 fn key_values(keys: &[BlockingKey], record: &Prepared) -> Vec<String> {
     let mut out = vec![String::new()];
     for key in keys {
@@ -123,11 +176,59 @@ fn key_values(keys: &[BlockingKey], record: &Prepared) -> Vec<String> {
         if values.is_empty() {
             return Vec::new();
         }
-        out = out.iter().flat_map(|prefix| values.iter().map(move |v| format!("{prefix}|{v}"))).collect();
+        out = out
+            .iter()
+            .flat_map(|prefix| values.iter().map(move |v| format!("{prefix}{}:{v}", v.len())))
+            .collect();
     }
     out.sort();
     out.dedup();
     out
+}
+
+/// FNV-1a, 64 bits: stable across platforms, releases and runs, unlike std's `DefaultHasher`,
+/// because the keys are stored.
+pub(crate) fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes
+        .into_iter()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The record's blocking keys for a lookup index: for each pass, every combination of its
+/// values for the pass's keys, hashed with the pass's position (FNV-1a 64 over the position,
+/// then each value's length and bytes), sorted and deduplicated. Two records are a candidate
+/// pair of some pass exactly when they share a key (barring a 64-bit collision), so a table of
+/// (key, record) answers "who might this new registration be?" without a scan. Oversized
+/// blocks are not split here: [`candidate_pairs`] splits them by population counts that a
+/// single record cannot know, so a lookup should cap what one key returns.
+///
+/// The keys change when the passes are reordered or edited: rebuild the index then.
+pub fn record_keys(config: &BlockingConfig, record: &Prepared) -> Vec<i64> {
+    let mut out: Vec<i64> = (0..config.passes.len())
+        .flat_map(|pass| pass_hashes(config, pass, record))
+        // A bit-for-bit reinterpretation: databases have signed 64-bit integers.
+        .map(|hash| hash as i64)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The hashed keys of one pass (number `pass` in `config`), sorted.
+fn pass_hashes(config: &BlockingConfig, pass: usize, record: &Prepared) -> Vec<u64> {
+    let position = (pass as u32).to_le_bytes();
+    let mut out: Vec<u64> = key_values(&config.passes[pass], record)
+        .into_iter()
+        .map(|combination| fnv1a(position.into_iter().chain(combination.into_bytes())))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// The record's hashed keys for each pass, in pass order: two records are paired by pass `k`
+/// when their `k`th lists share a value.
+pub(crate) fn pass_keys(config: &BlockingConfig, record: &Prepared) -> Vec<Vec<u64>> {
+    (0..config.passes.len()).map(|pass| pass_hashes(config, pass, record)).collect()
 }
 
 /// Groups record indexes by key value; only groups of two or more are kept.

@@ -25,6 +25,10 @@ yigong_domain::vocabulary! {
         /// same characters / same pinyin / fuzzy pinyin / same surname, given name within edit 1
         /// / other.
         ChineseName = "chinese_name",
+        /// For the Latin-script given and family names: Jaro–Winkler ≥ 0.94 / ≥ 0.88 / the
+        /// value is (Jaro–Winkler ≥ 0.94) the other record's *other* name: given and family
+        /// names entered in each other's field / lower.
+        JaroWinklerSwap = "jaro_winkler_swap",
     }
 }
 
@@ -40,6 +44,7 @@ impl Comparator {
             Self::ChineseName => {
                 &["same_characters", "same_pinyin", "fuzzy_pinyin", "same_surname_given_edit_1", "other"]
             }
+            Self::JaroWinklerSwap => &["at_least_0_94", "at_least_0_88", "swapped", "lower"],
         }
     }
 
@@ -49,12 +54,14 @@ impl Comparator {
     }
 
     /// Whether this comparator can compare `field`: `date` needs the birth date, `chinese_name`
-    /// the name and `id_number` the resident ID; the string comparators take any field's text.
+    /// the name, `id_number` the resident ID and `jaro_winkler_swap` the given or family name;
+    /// the string comparators take any field's text.
     pub fn accepts(self, field: Field) -> bool {
         match self {
             Self::Date => field == Field::BirthDate,
             Self::ChineseName => field == Field::Name,
             Self::IdNumber => field == Field::ResidentId,
+            Self::JaroWinklerSwap => matches!(field, Field::GivenName | Field::FamilyName),
             Self::Exact | Self::JaroWinkler | Self::Levenshtein => true,
         }
     }
@@ -99,6 +106,18 @@ pub fn jaro_winkler(a: &str, b: &str) -> u8 {
         1
     } else {
         2
+    }
+}
+
+/// `jaro_winkler_swap`: the levels of [`jaro_winkler`], then 2 when `a` is the other record's
+/// other name or `b` this record's (`a_other`, `b_other`: the family name when comparing given
+/// names, and the reverse), 3 otherwise.
+pub fn jaro_winkler_swap(a: &str, b: &str, a_other: Option<&str>, b_other: Option<&str>) -> u8 {
+    let close = |x: &str, y: &str| strsim::jaro_winkler(x, y) >= 0.94;
+    match jaro_winkler(a, b) {
+        2 if b_other.is_some_and(|o| close(a, o)) || a_other.is_some_and(|o| close(o, b)) => 2,
+        2 => 3,
+        level => level,
     }
 }
 
@@ -179,6 +198,12 @@ pub fn compare(comparator: Comparator, field: Field, a: &Prepared, b: &Prepared)
     let level = match comparator {
         Comparator::ChineseName => a.name().zip(b.name()).map(|(x, y)| chinese_name(x, y)),
         Comparator::Date => a.birth_date().zip(b.birth_date()).map(|(x, y)| date(x, y)),
+        Comparator::JaroWinklerSwap => {
+            let other = if field == Field::GivenName { Field::FamilyName } else { Field::GivenName };
+            a.text(field)
+                .zip(b.text(field))
+                .map(|(x, y)| jaro_winkler_swap(x, y, a.text(other), b.text(other)))
+        }
         Comparator::IdNumber if field == Field::ResidentId && ids_cannot_be_one_typo_apart(a, b) => {
             a.text(field).zip(b.text(field)).map(|(x, y)| if x == y { 0 } else { 3 })
         }
@@ -187,7 +212,9 @@ pub fn compare(comparator: Comparator, field: Field, a: &Prepared, b: &Prepared)
             Comparator::JaroWinkler => jaro_winkler(x, y),
             Comparator::Levenshtein => levenshtein(x, y),
             Comparator::IdNumber => id_number(x, y),
-            Comparator::Date | Comparator::ChineseName => unreachable!("handled above"),
+            Comparator::Date | Comparator::ChineseName | Comparator::JaroWinklerSwap => {
+                unreachable!("handled above")
+            }
         }),
     };
     level.map_or(Level::Missing, Level::Observed)

@@ -21,6 +21,9 @@ pub enum ConfigError {
     /// Well-formed but inconsistent (the message says what).
     #[error("matching configuration: {0}")]
     Invalid(String),
+    /// A stored model that is not the JSON [`crate::Model::to_json`] writes.
+    #[error("stored matching model: {0}")]
+    Model(#[from] serde_json::Error),
 }
 
 impl ConfigError {
@@ -29,6 +32,7 @@ impl ConfigError {
         match self {
             Self::Parse(_) => "mpi_config_parse",
             Self::Invalid(_) => "mpi_config_invalid",
+            Self::Model(_) => "mpi_model_parse",
         }
     }
 }
@@ -101,11 +105,35 @@ pub struct EmConfig {
     /// Fix the class of pairs whose valid resident IDs decide it (same number: match; numbers
     /// not one transposition apart: non-match) instead of estimating it; see [`crate::em`].
     pub anchor_on_resident_id: bool,
+    /// How m and u are estimated from the blocked pairs.
+    pub training: Training,
+}
+
+/// How EM uses the blocked pairs (see [`crate::em`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Training {
+    /// DESIGN §3.3: one EM over all blocked pairs, m and u both re-estimated (u from the random
+    /// pairs as start and prior). Needed when strangers resemble each other on many fields
+    /// (family members share phone, village and household).
+    #[default]
+    Pooled,
+    /// Splink's: u from the random pairs only; m by one EM per blocking pass, leaving out the
+    /// fields that pass blocks on, averaged. Suited to blocking on the compared fields
+    /// themselves (names, postcode), where a pooled EM learns that agreeing on a name is weak
+    /// evidence because every blocked stranger agrees on it.
+    PerPass,
 }
 
 impl Default for EmConfig {
     fn default() -> Self {
-        Self { start_m: 0.9, max_iterations: 200, min_gain: 1e-6, anchor_on_resident_id: true }
+        Self {
+            start_m: 0.9,
+            max_iterations: 200,
+            min_gain: 1e-6,
+            anchor_on_resident_id: true,
+            training: Training::Pooled,
+        }
     }
 }
 

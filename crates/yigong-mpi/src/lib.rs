@@ -2,7 +2,13 @@
 //! score → classify, Fellegi–Sunter with m and u estimated by EM and a term-frequency
 //! adjustment for common names. Pure: no I/O, no database, no clock (`today` is a parameter),
 //! no random numbers unless the caller gives the seed. Linking, golden records and the review
-//! queue live in `app` and `store`; this crate only says which pairs look like one person.
+//! queue live in `app` and `store`; this crate only says which pairs look like one person, with
+//! helpers for them: [`record_keys`] for a stored blocking index, [`Model::to_json`] to keep an
+//! estimated model, [`cluster`] to turn links into persons.
+//!
+//! Besides Chinese demographics, records may carry Latin-script fields (given and family name,
+//! address, locality, postcode, region) so that a configuration can match other data; FEBRL's
+//! public benchmark is matched with `examples/febrl/matching.toml`.
 //!
 //! ```
 //! use yigong_mpi::{Config, Prepared, Record, em};
@@ -16,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod block;
+pub mod cluster;
 pub mod compare;
 pub mod config;
 pub mod em;
@@ -31,7 +38,8 @@ mod testing;
 #[cfg(test)]
 mod tests;
 
-pub use block::{BlockReport, BlockingKey};
+pub use block::{BlockReport, BlockingKey, record_keys};
+pub use cluster::cluster;
 pub use compare::{Comparator, Level};
 pub use config::{Config, ConfigError};
 pub use em::{EmReport, Parameters};

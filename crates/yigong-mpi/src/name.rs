@@ -64,7 +64,7 @@ impl NameKey {
 }
 
 /// Whether two sorted lists share an element.
-pub(crate) fn intersects(a: &[String], b: &[String]) -> bool {
+pub(crate) fn intersects<T: Ord>(a: &[T], b: &[T]) -> bool {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {

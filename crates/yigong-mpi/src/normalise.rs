@@ -1,7 +1,8 @@
 //! Normalisation of raw demographic strings before matching: NFKC (which also turns full-width
 //! letters, digits and the ideographic space into their ASCII forms), names without spaces but
 //! with the middle dot of minority names, 11-digit mobiles, resident IDs in their 18-character
-//! form, birth dates, sex codes and other identifiers.
+//! form, birth dates, sex codes and other identifiers; Latin-script text for sources outside
+//! China.
 //!
 //! Traditional → simplified conversion is not done: the only crates found were GPL (`zhconv`)
 //! or unmaintained with old dependencies (`fast2s`), and a character table alone mis-converts
@@ -171,6 +172,15 @@ pub fn village_code(raw: &str) -> Option<DivisionCode> {
 pub fn identifier(raw: &str) -> Option<String> {
     let out: String =
         nfkc(raw).chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_uppercase).collect();
+    (!out.is_empty()).then_some(out)
+}
+
+/// Free text in Latin script (given and family names, street, locality, postcode, region
+/// outside China): NFKC, lower case, runs of whitespace as one space, trimmed. Punctuation is
+/// kept (`o'brien`, `lillie-hinrichs`). `None` when empty.
+pub fn text(raw: &str) -> Option<String> {
+    let lower = nfkc(raw).to_lowercase();
+    let out = lower.split_whitespace().collect::<Vec<_>>().join(" ");
     (!out.is_empty()).then_some(out)
 }
 

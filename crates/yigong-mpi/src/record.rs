@@ -27,8 +27,21 @@ yigong_domain::vocabulary! {
         HouseholdId = "household_id",
         /// The e-health card number (电子健康卡).
         EHealthCard = "e_health_card",
-        /// The medical insurance number.
+        /// The medical insurance number (or another national number, such as FEBRL's
+        /// social security number).
         InsuranceNumber = "insurance_number",
+        /// Given (first) name in Latin script, for sources outside China.
+        GivenName = "given_name",
+        /// Family name (surname) in Latin script.
+        FamilyName = "family_name",
+        /// Street address: number, street, building, as one text.
+        Address = "address",
+        /// Locality: suburb, town or village name.
+        Locality = "locality",
+        /// Postal code.
+        Postcode = "postcode",
+        /// Region: state or province.
+        Region = "region",
     }
 }
 
@@ -65,6 +78,18 @@ pub struct Record {
     pub e_health_card: Option<String>,
     /// Medical insurance number.
     pub insurance_number: Option<String>,
+    /// Given name after [`normalise::text`].
+    pub given_name: Option<String>,
+    /// Family name after [`normalise::text`].
+    pub family_name: Option<String>,
+    /// Street address after [`normalise::text`].
+    pub address: Option<String>,
+    /// Locality after [`normalise::text`].
+    pub locality: Option<String>,
+    /// Postal code after [`normalise::text`].
+    pub postcode: Option<String>,
+    /// Region after [`normalise::text`].
+    pub region: Option<String>,
 }
 
 /// A record as it arrives: strings in whatever form the source system keeps them.
@@ -90,6 +115,42 @@ pub struct RawRecord {
     pub e_health_card: Option<String>,
     /// Medical insurance number.
     pub insurance_number: Option<String>,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Street address.
+    pub address: Option<String>,
+    /// Locality (suburb, town).
+    pub locality: Option<String>,
+    /// Postal code.
+    pub postcode: Option<String>,
+    /// Region (state, province).
+    pub region: Option<String>,
+}
+
+impl RawRecord {
+    /// The slot of a field, for importers that map columns to fields by name
+    /// ([`Field::parse`] on `given_name`, `birth_date`, …).
+    pub fn field_mut(&mut self, field: Field) -> &mut Option<String> {
+        match field {
+            Field::Name => &mut self.name,
+            Field::Sex => &mut self.sex,
+            Field::BirthDate => &mut self.birth_date,
+            Field::ResidentId => &mut self.resident_id,
+            Field::Phone => &mut self.phone,
+            Field::VillageCode => &mut self.village_code,
+            Field::HouseholdId => &mut self.household_id,
+            Field::EHealthCard => &mut self.e_health_card,
+            Field::InsuranceNumber => &mut self.insurance_number,
+            Field::GivenName => &mut self.given_name,
+            Field::FamilyName => &mut self.family_name,
+            Field::Address => &mut self.address,
+            Field::Locality => &mut self.locality,
+            Field::Postcode => &mut self.postcode,
+            Field::Region => &mut self.region,
+        }
+    }
 }
 
 impl Record {
@@ -109,6 +170,12 @@ impl Record {
             household_id: text(&raw.household_id).and_then(normalise::identifier),
             e_health_card: text(&raw.e_health_card).and_then(normalise::identifier),
             insurance_number: text(&raw.insurance_number).and_then(normalise::identifier),
+            given_name: text(&raw.given_name).and_then(normalise::text),
+            family_name: text(&raw.family_name).and_then(normalise::text),
+            address: text(&raw.address).and_then(normalise::text),
+            locality: text(&raw.locality).and_then(normalise::text),
+            postcode: text(&raw.postcode).and_then(normalise::text),
+            region: text(&raw.region).and_then(normalise::text),
         }
     }
 }
@@ -147,6 +214,12 @@ impl Prepared {
                 Field::HouseholdId => record.household_id.clone(),
                 Field::EHealthCard => record.e_health_card.clone(),
                 Field::InsuranceNumber => record.insurance_number.clone(),
+                Field::GivenName => record.given_name.clone(),
+                Field::FamilyName => record.family_name.clone(),
+                Field::Address => record.address.clone(),
+                Field::Locality => record.locality.clone(),
+                Field::Postcode => record.postcode.clone(),
+                Field::Region => record.region.clone(),
             })
             .collect();
         Self {

@@ -3,6 +3,8 @@
 //! the result keeps every field's level and weight for the steward's page, with the version of
 //! the parameter set that produced it.
 
+use serde::{Deserialize, Serialize};
+
 use crate::compare::{self, Comparator, Level};
 use crate::config::{Config, ConfigError, Thresholds};
 use crate::em::Parameters;
@@ -97,6 +99,41 @@ impl Model {
         Ok(Self { config, parameters, frequencies })
     }
 
+    /// The model as JSON: the configuration, the parameters and the term-frequency tables, so
+    /// that an application can store what a bulk run estimated and score later registrations
+    /// without estimating again. The tables hold names: store the text as personal data.
+    pub fn to_json(&self) -> String {
+        let stored = StoredRef {
+            format: MODEL_FORMAT,
+            config: &self.config,
+            parameters: &self.parameters,
+            frequencies: &self.frequencies,
+        };
+        serde_json::to_string(&stored).expect("a model serialises")
+    }
+
+    /// Reads what [`Model::to_json`] wrote, checking the configuration and that the parameters
+    /// fit it.
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        let stored: Stored = serde_json::from_str(text)?;
+        if stored.format != MODEL_FORMAT {
+            return Err(ConfigError::Invalid(format!(
+                "stored model format {} (this version reads {MODEL_FORMAT})",
+                stored.format
+            )));
+        }
+        stored.config.check()?;
+        let model = Self::new(stored.config, stored.parameters, stored.frequencies)?;
+        // Empty tables (no adjustment at all) or one entry per configured field.
+        let tables = model.frequencies.len();
+        if tables != 0 && tables != model.config.fields.len() {
+            return Err(ConfigError::Invalid(
+                "term frequencies do not describe the configured fields".into(),
+            ));
+        }
+        Ok(model)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -138,6 +175,26 @@ impl Model {
             parameters_version: self.parameters.version.clone(),
         }
     }
+}
+
+/// Version of the JSON layout of a stored model.
+const MODEL_FORMAT: u32 = 1;
+
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    format: u32,
+    config: &'a Config,
+    parameters: &'a Parameters,
+    frequencies: &'a TermFrequencies,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Stored {
+    format: u32,
+    config: Config,
+    parameters: Parameters,
+    frequencies: TermFrequencies,
 }
 
 /// The hard rules of DESIGN §3.3 that a pair breaks.

@@ -2,6 +2,7 @@
 //! the truth the generator keeps (DESIGN §3.3: precision ≥ 0.999 in the auto band, recall ≥ 0.98
 //! over auto + review; the test prints precision, recall and F1).
 
+mod febrl;
 mod synth;
 
 use std::collections::{HashMap, HashSet};
@@ -387,4 +388,65 @@ fn explain(result: &crate::MatchResult) -> String {
         .map(|f| format!("{}={}({:+.1})", f.field.as_str(), f.level_name, f.weight))
         .collect();
     format!("score {:.1} {} {:?}", result.score, fields.join(" "), result.hard_rules)
+}
+
+fn prepared(population: &Population) -> Vec<Prepared> {
+    population.records.iter().map(|r| Prepared::new(&Record::from_raw(r, today()))).collect()
+}
+
+#[test]
+fn records_share_a_key_exactly_when_blocking_pairs_them() {
+    for &seed in SEEDS {
+        let records = prepared(&population(seed));
+        let config = Config::default_chinese();
+        let blocking = crate::block::candidate_pairs(&config.blocking, &records);
+        assert!(blocking.report.passes.iter().all(|p| p.splits.is_empty()), "seed {seed}: a block was split");
+        let mut by_key: HashMap<i64, Vec<u32>> = HashMap::new();
+        for (i, record) in records.iter().enumerate() {
+            for key in crate::record_keys(&config.blocking, record) {
+                by_key.entry(key).or_default().push(i as u32);
+            }
+        }
+        let mut sharing: Vec<(u32, u32)> = by_key
+            .values()
+            .flat_map(|group| {
+                group.iter().enumerate().flat_map(move |(n, &a)| group[n + 1..].iter().map(move |&b| (a, b)))
+            })
+            .collect();
+        sharing.sort_unstable();
+        sharing.dedup();
+        assert_eq!(sharing.len(), blocking.pairs.len(), "seed {seed}");
+        assert!(sharing == blocking.pairs, "seed {seed}: key sharing and blocking disagree");
+    }
+}
+
+#[test]
+fn stored_model_scores_the_same() {
+    let records = prepared(&population(SEEDS[0]));
+    let config = Config::default_chinese();
+    let run = crate::run(&config, &records, &em::sample_pairs(records.len(), 20_000, 7));
+    let json = run.model.to_json();
+    let restored = crate::Model::from_json(&json).unwrap();
+    assert_eq!(restored.to_json(), json, "the text is stable");
+    assert_eq!(restored.parameters(), run.model.parameters());
+    for pair in &run.scored {
+        let again = restored.score(&records[pair.a as usize], &records[pair.b as usize]);
+        assert_eq!(again, pair.result);
+    }
+}
+
+#[test]
+fn stored_model_refused_when_malformed() {
+    let records = prepared(&population(SEEDS[0]));
+    let config = Config::default_chinese();
+    let model = crate::run(&config, &records, &em::sample_pairs(records.len(), 1_000, 7)).model;
+    let json = model.to_json();
+    let code = |text: &str| crate::Model::from_json(text).map(|_| ()).map_err(|e| e.code());
+    assert_eq!(code("{}"), Err("mpi_model_parse"));
+    assert_eq!(code(&json.replacen("\"format\":1", "\"format\":2", 1)), Err("mpi_config_invalid"));
+    // Parameters for another configuration.
+    assert_eq!(
+        code(&json.replacen("\"comparator\":\"exact\"", "\"comparator\":\"levenshtein\"", 1)),
+        Err("mpi_config_invalid")
+    );
 }

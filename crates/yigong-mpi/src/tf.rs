@@ -10,15 +10,19 @@
 //! name for same characters, the most frequent shared pinyin (or fuzzy pinyin) variant for the
 //! pinyin levels, the surname for "same surname". Other comparators adjust their top level only.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::compare::{Comparator, Level};
 use crate::config::Config;
 use crate::record::{Field, Prepared};
 
 /// Value frequencies of one key over the records.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Table {
+    #[serde(serialize_with = "sorted")]
     counts: HashMap<String, u32>,
     /// Records with at least one value.
     total: u32,
@@ -58,7 +62,13 @@ impl Table {
     }
 }
 
-#[derive(Debug, Clone)]
+/// Writes a map in key order, so that one model always serialises to the same text.
+fn sorted<S: Serializer>(map: &HashMap<String, u32>, serializer: S) -> Result<S::Ok, S::Error> {
+    map.iter().collect::<BTreeMap<_, _>>().serialize(serializer)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FieldTables {
     field: Field,
     whole: Table,
@@ -67,8 +77,11 @@ struct FieldTables {
     fuzzy: Table,
 }
 
-/// Frequency tables of the fields configured with `term_frequency = true`.
-#[derive(Debug, Clone, Default)]
+/// Frequency tables of the fields configured with `term_frequency = true`. Serialisable with
+/// the model (see [`crate::Model::to_json`]); the tables hold values (names), so the text is
+/// personal data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TermFrequencies {
     /// One entry per configured field, in configuration order.
     fields: Vec<Option<FieldTables>>,
@@ -83,6 +96,11 @@ impl TermFrequencies {
             .map(|f| f.term_frequency.then(|| tables(f.field, f.comparator, records)))
             .collect();
         Self { fields }
+    }
+
+    /// How many configured fields the tables describe (with or without a table).
+    pub(crate) fn len(&self) -> usize {
+        self.fields.len()
     }
 
     /// The additive adjustment (bits) for configured field number `index` at `level`.

@@ -11,6 +11,7 @@ mod db;
 pub mod department;
 mod error;
 pub mod institution;
+pub mod mpi;
 pub mod population;
 pub mod staff;
 
@@ -34,6 +35,14 @@ pub const TENANT_TABLES: &[&str] = &[
     "break_glass",
     "audit_event",
     "audit_seal",
+    "mpi_source",
+    "mpi_person",
+    "mpi_record",
+    "mpi_link",
+    "mpi_operation",
+    "mpi_candidate",
+    "mpi_model",
+    "mpi_block_key",
 ];
 
 /// The account directory: global because a login name is resolved before any consortium is

@@ -76,7 +76,7 @@ const CHUNK: usize = 500;
 /// `(…), (…)` placeholders for a multi-row INSERT. SQLite gets anonymous `?`: its lookup of a
 /// named parameter (`$N`) scans the statement's parameter list, which makes binding thousands
 /// of them quadratic; PostgreSQL gets `$N`.
-fn values_clause(backend: crate::Backend, rows: usize, columns: usize) -> String {
+pub(crate) fn values_clause(backend: crate::Backend, rows: usize, columns: usize) -> String {
     let mut sql = String::with_capacity(rows * columns * 6);
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });

@@ -6,6 +6,7 @@ mod accounts;
 mod bench;
 mod config;
 mod load;
+mod mpi;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -88,6 +89,9 @@ enum Command {
     /// Check or seal the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Master patient index: bulk import of patient lists, export of the links.
+    #[command(subcommand)]
+    Mpi(MpiCommand),
     /// Measure the figures of BENCHMARKS.md on a synthetic county (generated first if the
     /// database is empty).
     Bench {
@@ -150,6 +154,51 @@ enum UserCommand {
         /// Code of the acting institution.
         #[arg(long)]
         institution: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MpiCommand {
+    /// Load one source's patient list (CSV, UTF-8 or GB18030) through a mapping file, then
+    /// match across everything loaded. Re-importing the same file changes nothing.
+    Import {
+        /// Name of the source system (e.g. the facility's code).
+        #[arg(long)]
+        source: String,
+        /// Mapping file (TOML): encoding, id_column and `[fields]` MPI field = column(s).
+        #[arg(long)]
+        mapping: PathBuf,
+        /// Column with the source's patient id (overrides the mapping's id_column).
+        #[arg(long)]
+        id_column: Option<String>,
+        /// Matching configuration (TOML) to use from now on (default: the stored one, or the
+        /// shipped configuration for Chinese demographics).
+        #[arg(long = "matching")]
+        matching: Option<PathBuf>,
+        /// Write rejected rows and their reasons to this CSV file.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Consortium id, when the database holds several.
+        #[arg(long)]
+        consortium: Option<uuid::Uuid>,
+        /// County code of the consortium created when the database has none.
+        #[arg(long, default_value = "990121")]
+        county: String,
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print `id_1,id_2` for every pair of source records linked to one person automatically.
+    ExportLinks {
+        /// Only records of these sources (repeat the option for several).
+        #[arg(long)]
+        source: Vec<String>,
+        /// Consortium id, when the database holds several.
+        #[arg(long)]
+        consortium: Option<uuid::Uuid>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -221,6 +270,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         },
         Command::PrintConfig => Overrides::default(),
         Command::User(UserCommand::Add { db, .. } | UserCommand::Grant { db, .. })
+        | Command::Mpi(MpiCommand::Import { db, .. } | MpiCommand::ExportLinks { db, .. })
         | Command::Audit(
             AuditCommand::Verify { db } | AuditCommand::Seal { db } | AuditCommand::Prune { db, .. },
         ) => Overrides {
@@ -280,6 +330,47 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let ctx = Ctx::new(open(&config).await?);
             println!("{}", accounts::grant(&ctx, &username, &role, institution.as_deref()).await?);
             Ok(())
+        }
+        Command::Mpi(MpiCommand::Import {
+            source,
+            mapping,
+            id_column,
+            matching,
+            rejects,
+            consortium,
+            county,
+            file,
+            ..
+        }) => {
+            let ctx = Ctx::new(open(&config).await?);
+            let consortium = mpi::consortium(&ctx, consortium, &county).await?;
+            mpi::import(
+                &ctx,
+                consortium,
+                &source,
+                &mapping,
+                id_column.as_deref(),
+                matching.as_deref(),
+                rejects.as_deref(),
+                &file,
+            )
+            .await
+        }
+        Command::Mpi(MpiCommand::ExportLinks { source, consortium, .. }) => {
+            let ctx = Ctx::new(open(&config).await?);
+            let all = yigong_app::registry::list_all_consortia(&ctx).await?;
+            let consortium = match consortium {
+                Some(id) => yigong_domain::ids::ConsortiumId::from_uuid(id),
+                None => match all.as_slice() {
+                    [only] => only.id,
+                    [] => anyhow::bail!("the database holds no consortium: nothing was imported"),
+                    _ => anyhow::bail!(
+                        "this database holds {} consortia: choose one with --consortium",
+                        all.len()
+                    ),
+                },
+            };
+            mpi::export_links(&ctx, consortium, &source).await
         }
         Command::Bench { iterations, .. } => {
             let ctx = Ctx::new(open(&config).await?);

@@ -84,6 +84,9 @@ vocabulary! {
         PatientWrite = "patient_write",
         /// Open one patient's record in an emergency (紧急授权访问).
         BreakGlass = "break_glass",
+        /// Keep the master patient index: review candidate pairs, link, unlink, merge and
+        /// unmerge persons (主索引管理员).
+        MpiSteward = "mpi_steward",
     }
 }
 

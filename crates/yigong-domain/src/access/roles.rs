@@ -14,6 +14,9 @@ pub fn role_permits(role: Role, permission: Permission) -> bool {
         P::StaffWrite => matches!(role, R::SystemAdmin | R::InstitutionAdmin),
         P::UserRead | P::UserAdmin => matches!(role, R::SystemAdmin | R::InstitutionAdmin),
         P::AuditRead => matches!(role, R::SystemAdmin | R::ConsortiumManager | R::HealthBureau),
+        // Identity data quality is a consortium function (医务/信息科), never a platform admin's:
+        // stewards see the demographics of the pairs they decide, not clinical records.
+        P::MpiSteward => matches!(role, R::ConsortiumManager),
         // Clinical data: clinicians only; admins never, managers only de-identified aggregates.
         P::PatientRead | P::PatientWrite | P::BreakGlass => matches!(
             role,

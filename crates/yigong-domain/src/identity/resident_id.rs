@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 
 use super::Sex;
+use super::text::compact;
 
 /// Weights of ISO 7064 MOD 11-2 for positions 1..=17: W_k = 2^(18-k) mod 11.
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -40,6 +41,19 @@ impl ResidentIdError {
             Self::CheckDigit => "resident_id_check_digit",
         }
     }
+
+    /// The outcome code of DESIGN §3.1 for a number kept as unverified: `invalid_length`,
+    /// `invalid_characters` (not in DESIGN's list: letters or symbols other than a final `X`),
+    /// `invalid_date`, `future_birth_date` or `invalid_checksum`.
+    pub fn warning_code(self) -> &'static str {
+        match self {
+            Self::Length => "invalid_length",
+            Self::Character => "invalid_characters",
+            Self::BirthDate => "invalid_date",
+            Self::FutureBirthDate => "future_birth_date",
+            Self::CheckDigit => "invalid_checksum",
+        }
+    }
 }
 
 /// Where an 18-character number came from.
@@ -74,16 +88,10 @@ pub fn check_char(first17: &str) -> char {
     CHECK[(sum % 11) as usize]
 }
 
-/// Full-width digits and `Ｘ`/`x` to ASCII; spaces dropped (numbers are often typed in groups).
-fn normalise(raw: &str) -> String {
-    raw.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
-            'x' | 'ｘ' | 'Ｘ' => 'X',
-            other => other,
-        })
-        .collect()
+/// Full-width ASCII to ASCII, `x` to `X`, spaces and dashes dropped (numbers are often typed
+/// in groups: `110105 19491231 002X`, `110105-19491231-002X`).
+pub(crate) fn normalise(raw: &str) -> String {
+    compact(raw).chars().map(|c| if c == 'x' { 'X' } else { c }).collect()
 }
 
 fn parse_date(yyyymmdd: &str) -> Result<NaiveDate, ResidentIdError> {
@@ -93,6 +101,9 @@ fn parse_date(yyyymmdd: &str) -> Result<NaiveDate, ResidentIdError> {
 impl ResidentId {
     /// Parses an 18-character or 15-digit number, checking shape, birth date (not after
     /// `today`) and check character. A 15-digit number is converted to 18 characters.
+    /// Full-width characters, `x`, spaces and dashes are normalised first. The address code is
+    /// not checked: codes are retired and reissued, so an unknown one is only a warning
+    /// ([`super::ResidentIdStatus::unknown_area`]).
     pub fn parse(raw: &str, today: NaiveDate) -> Result<Self, ResidentIdError> {
         let id = normalise(raw);
         if !id.chars().all(|c| c.is_ascii_digit() || c == 'X') {
@@ -135,6 +146,13 @@ impl ResidentId {
     /// Whether the number was converted from a 15-digit one.
     pub fn origin(&self) -> IdOrigin {
         self.origin
+    }
+
+    /// The 15-digit GB 11643-1989 number this one was converted from (the century `19` and
+    /// the check character removed), or `None` for a number entered with 18 characters.
+    pub fn original_15(&self) -> Option<String> {
+        (self.origin == IdOrigin::DerivedFrom15)
+            .then(|| format!("{}{}", &self.number[..6], &self.number[8..17]))
     }
 
     /// The six-digit address code of first issue (not necessarily current residence).

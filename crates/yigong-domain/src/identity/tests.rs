@@ -141,3 +141,7 @@ fn county_codes() {
         assert_eq!(CountyCode::parse(raw).is_ok(), ok, "{raw}");
     }
 }
+
+mod assessment;
+mod identifier;
+mod phone;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod consortia;
 pub mod institutions;
+pub mod mpi;
 pub mod staff;
 pub mod system;
 pub mod users;

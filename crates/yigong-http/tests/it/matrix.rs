@@ -61,6 +61,12 @@ pub fn rules() -> Vec<Rule> {
     let staff = |ids: &Ids| json!({"code": "S9", "name": "林晓", "sex": "female", "category": "physician", "employer_institution_id": ids.hospital});
     let posting =
         |ids: &Ids| json!({"institution_id": ids.township, "source": "dispatch", "valid_from": "2026-03-01"});
+    let match_body = |_: &Ids| json!({"name": "王小明", "birth_date": "1980-03-05"});
+    let registration = |_: &Ids| json!({"name": "王小明", "sex": "male", "birth_date": "1980-03-05", "no_id_reason": "not_carried"});
+    let merge = |_: &Ids| json!({"absorbed_person_id": uuid::Uuid::nil(), "reason": "same person"});
+    let link = |_: &Ids| json!({"person_id": uuid::Uuid::nil(), "reason": "same person"});
+    let reason = |_: &Ids| json!({"reason": "checked with the patient"});
+    let decision = |_: &Ids| json!({"decision": "different"});
     let user = |ids: &Ids| json!({"username": "newdoc", "display_name": "新医生", "password": "abcdef123456", "role": "county_specialist", "institution_id": ids.hospital});
     vec![
         Rule { public: true, ..rule("get", "/healthz") },
@@ -191,6 +197,40 @@ pub fn rules() -> Vec<Rule> {
             other_consortium: true,
             ..rule("get", "/api/v1/consortia/{consortium_id}/audit/export.csv")
         },
+        Rule { lacking: Some("system_admin"), body: match_body, ..rule("post", "/api/v1/mpi/match") },
+        Rule {
+            lacking: Some("system_admin"),
+            body: registration,
+            ..rule("post", "/api/v1/mpi/registrations")
+        },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/mpi/persons/{person_id}") },
+        Rule {
+            lacking: Some("village_doctor"),
+            body: merge,
+            ..rule("post", "/api/v1/mpi/persons/{person_id}/merge")
+        },
+        Rule {
+            lacking: Some("village_doctor"),
+            body: link,
+            ..rule("post", "/api/v1/mpi/records/{record_id}/link")
+        },
+        Rule {
+            lacking: Some("village_doctor"),
+            body: reason,
+            ..rule("post", "/api/v1/mpi/records/{record_id}/unlink")
+        },
+        Rule {
+            lacking: Some("village_doctor"),
+            body: reason,
+            ..rule("post", "/api/v1/mpi/operations/{operation_id}/undo")
+        },
+        Rule { lacking: Some("village_doctor"), ..rule("get", "/api/v1/mpi/review") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/mpi/review/{record_a}/{record_b}") },
+        Rule {
+            lacking: Some("village_doctor"),
+            body: decision,
+            ..rule("post", "/api/v1/mpi/review/{record_a}/{record_b}/decision")
+        },
     ]
 }
 
@@ -208,6 +248,12 @@ fn concrete(path: &str, ids: &Ids) -> String {
         .replace("{staff_id}", &ids.staff)
         .replace("{posting_id}", &ids.posting)
         .replace("{user_id}", &ids.user)
+        // Index ids need not exist: refusals come before any lookup.
+        .replace("{person_id}", "0190a3c0-0000-7000-8000-000000000001")
+        .replace("{record_id}", "0190a3c0-0000-7000-8000-000000000002")
+        .replace("{record_a}", "0190a3c0-0000-7000-8000-000000000003")
+        .replace("{record_b}", "0190a3c0-0000-7000-8000-000000000004")
+        .replace("{operation_id}", "0190a3c0-0000-7000-8000-000000000005")
 }
 
 async fn denied_rows(app: &TestApp, consortia: &[ConsortiumId]) -> usize {

@@ -23,6 +23,7 @@ fn check(comparator: Comparator, a: &str, b: &str, expect: &str) {
         Comparator::Exact => exact(a, b),
         Comparator::JaroWinkler => jaro_winkler(a, b),
         Comparator::Levenshtein => levenshtein(a, b),
+        Comparator::JaroWinklerSwap => jaro_winkler_swap(a, b, None, None),
     };
     let got = Level::Observed(level).name(comparator);
     assert_eq!(got, expect, "{}: {a:?} vs {b:?}", comparator.as_str());
@@ -291,4 +292,78 @@ fn missing_side_is_missing() {
 #[test]
 fn date_comparator_uses_id_birth_date_when_none_entered() {
     check_records(Field::BirthDate, Date, "id=11010519491231002X", "birth=1949-12-31", "exact")
+}
+
+#[test]
+fn swap_same_name() {
+    check_records(
+        Field::GivenName,
+        JaroWinklerSwap,
+        "given=jack family=ryan",
+        "given=jack family=ryan",
+        "at_least_0_94",
+    )
+}
+#[test]
+fn swap_typo_in_name() {
+    check_records(
+        Field::FamilyName,
+        JaroWinklerSwap,
+        "given=jack family=ryan",
+        "given=jack family=rayn",
+        "at_least_0_88",
+    )
+}
+#[test]
+fn swap_both_names_swapped() {
+    check_records(
+        Field::GivenName,
+        JaroWinklerSwap,
+        "given=jack family=ryan",
+        "given=ryan family=jack",
+        "swapped",
+    );
+    check_records(
+        Field::FamilyName,
+        JaroWinklerSwap,
+        "given=jack family=ryan",
+        "given=ryan family=jack",
+        "swapped",
+    )
+}
+#[test]
+fn swap_with_typo() {
+    // FEBRL's rec-988: "madeline mason" entered as "masno madeline".
+    check_records(
+        Field::FamilyName,
+        JaroWinklerSwap,
+        "given=madeline family=mason",
+        "given=masno family=madeline",
+        "swapped",
+    )
+}
+#[test]
+fn swap_one_name_missing() {
+    // The family name moved into the given name's field, the family field left empty.
+    check_records(Field::GivenName, JaroWinklerSwap, "given=isabelle family=mason", "given=mason", "swapped")
+}
+#[test]
+fn swap_different_people() {
+    check_records(
+        Field::GivenName,
+        JaroWinklerSwap,
+        "given=jack family=ryan",
+        "given=oliver family=ryan",
+        "lower",
+    )
+}
+#[test]
+fn swap_needs_the_other_name() {
+    check_records(Field::GivenName, JaroWinklerSwap, "given=jack", "given=ryan", "lower")
+}
+#[test]
+fn swap_accepts_names_only() {
+    assert!(JaroWinklerSwap.accepts(Field::GivenName));
+    assert!(JaroWinklerSwap.accepts(Field::FamilyName));
+    assert!(!JaroWinklerSwap.accepts(Field::Locality));
 }

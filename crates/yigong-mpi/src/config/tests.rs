@@ -90,3 +90,23 @@ fn error_codes() {
     let err = Config::from_toml("version = 1").unwrap_err();
     assert_eq!(err.code(), "mpi_config_parse");
 }
+#[test]
+fn default_training_is_pooled() {
+    assert_eq!(Config::default_chinese().em.training, Training::Pooled);
+}
+#[test]
+fn training_per_pass() {
+    let text = DEFAULT_TOML.replace("[em]", "[em]\ntraining = \"per_pass\"");
+    assert_eq!(Config::from_toml(&text).unwrap().em.training, Training::PerPass);
+}
+#[test]
+fn unknown_training_named() {
+    check("[em]", "[em]\ntraining = \"supervised\"", Err("supervised"))
+}
+#[test]
+fn febrl_example_parses() {
+    let text = include_str!("../../../../examples/febrl/matching.toml");
+    let config = Config::from_toml(text).unwrap();
+    assert_eq!(config.em.training, Training::PerPass);
+    assert!(!config.em.anchor_on_resident_id);
+}

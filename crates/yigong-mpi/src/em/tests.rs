@@ -116,3 +116,97 @@ fn sample_is_deterministic_and_distinct() {
     assert!(a.iter().all(|&(x, y)| x < y && y < 50));
     assert!(sample_pairs(1, 10, 9).is_empty());
 }
+
+/// A Latin-script configuration trained per pass, blocking on the names, the birth date and
+/// the postcode.
+const LATIN: &str = r#"
+version = "latin-test"
+[[fields]]
+field = "given_name"
+comparator = "jaro_winkler_swap"
+[[fields]]
+field = "family_name"
+comparator = "jaro_winkler_swap"
+[[fields]]
+field = "postcode"
+comparator = "levenshtein"
+[[fields]]
+field = "birth_date"
+comparator = "date"
+[blocking]
+passes = [["given_name", "family_name"], ["birth_date"], ["postcode"]]
+[thresholds]
+upper = 15.0
+lower = 5.0
+[em]
+anchor_on_resident_id = false
+training = "per_pass"
+"#;
+
+/// Eighty people, each registered again with a typo in one name or the names swapped, and
+/// strangers who share a common name but nothing else: the blocked non-matches agree on the
+/// name.
+fn latin_population() -> Vec<Prepared> {
+    let given = ["jack", "olivia", "noah", "charlotte", "william", "amelia", "james", "isla", "lucas", "mia"];
+    let family = ["smith", "jones", "williams", "brown", "wilson", "taylor", "nguyen", "johnson"];
+    let mut specs = Vec::new();
+    for i in 0..80 {
+        let (g, f) = (given[i % given.len()], family[(i / 3) % family.len()]);
+        let birth = format!("19{}-{:02}-{:02}", 20 + i % 70, 1 + i % 12, 1 + (i * 7) % 28);
+        let postcode = 2000 + i * 37;
+        specs.push(format!("given={g} family={f} birth={birth} postcode={postcode}"));
+        let duplicate = match i % 3 {
+            0 => format!("given={g}x family={f} birth={birth} postcode={postcode}"),
+            1 => format!("given={f} family={g} birth={birth} postcode={}", postcode + 1),
+            _ => format!("given={g} family={f} birth={birth} postcode={postcode}"),
+        };
+        specs.push(duplicate);
+    }
+    specs.iter().map(|s| record(s)).collect()
+}
+
+fn latin_estimated() -> (Parameters, EmReport) {
+    let records = latin_population();
+    let config = Config::from_toml(LATIN).unwrap();
+    let blocked = crate::block::candidate_pairs(&config.blocking, &records).pairs;
+    estimate(&config, &records, &blocked, &sample_pairs(records.len(), 2_000, 42))
+}
+
+#[test]
+fn per_pass_agreement_weighs_more_than_disagreement() {
+    let (parameters, report) = latin_estimated();
+    assert!(report.converged, "{report:?}");
+    for f in &parameters.fields {
+        let last = Level::Observed((f.m.len() - 1) as u8);
+        assert!(f.weight(Level::Observed(0)) > 3.0, "{f:?}");
+        assert!(f.weight(Level::Observed(0)) > f.weight(last), "{f:?}");
+        assert!(f.weight(last) < 0.0, "{f:?}");
+    }
+    // Names are agreed on by blocked strangers too, yet agreement still weighs more than a typo.
+    let given = &parameters.fields[0];
+    assert!(given.weight(Level::Observed(0)) > given.weight(Level::Observed(1)), "{given:?}");
+    assert!(given.weight(Level::Observed(2)) > 0.0, "swapped names weigh for a match: {given:?}");
+    assert!(parameters.lambda > 0.1 && parameters.lambda < 0.99, "λ = {}", parameters.lambda);
+}
+#[test]
+fn per_pass_keeps_u_from_the_random_pairs() {
+    let records = latin_population();
+    let config = Config::from_toml(LATIN).unwrap();
+    let random = sample_pairs(records.len(), 2_000, 42);
+    let (parameters, _) = latin_estimated();
+    let u = level_frequencies(&config, &records, &random);
+    for (f, expected) in parameters.fields.iter().zip(u) {
+        assert_eq!(f.u, expected, "{}", f.field.as_str());
+    }
+}
+#[test]
+fn per_pass_field_blocked_in_every_pass_keeps_its_start() {
+    let records = latin_population();
+    let mut config = Config::from_toml(LATIN).unwrap();
+    config.blocking.passes = vec![vec![crate::BlockingKey::Postcode]];
+    let blocked = crate::block::candidate_pairs(&config.blocking, &records).pairs;
+    let (parameters, _) = estimate(&config, &records, &blocked, &sample_pairs(records.len(), 2_000, 42));
+    let postcode = &parameters.fields[2];
+    assert!((postcode.m[0] - 0.9).abs() < 1e-9, "{postcode:?}");
+    assert!(parameters.fields[0].m[0] != 0.9);
+}

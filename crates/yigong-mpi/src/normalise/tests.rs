@@ -19,6 +19,7 @@ fn check(kind: &str, input: &str, expect: Option<&str>) {
         "sex" => sex(input).map(|s| s.as_str().to_owned()),
         "village" => village_code(input).map(|v| v.as_str().to_owned()),
         "identifier" => identifier(input),
+        "text" => text(input),
         other => panic!("unknown normaliser {other}"),
     };
     assert_eq!(got.as_deref(), expect, "{kind}: {input:?}");
@@ -245,4 +246,26 @@ fn identifier_upper_no_dashes() {
 #[test]
 fn identifier_empty() {
     check("identifier", " - ", None)
+}
+
+#[test]
+fn text_lower_collapsed() {
+    check("text", "  Pridham   STREET\t milton ", Some("pridham street milton"))
+}
+#[test]
+fn text_punctuation_kept() {
+    check("text", "Lillie-Hinrichs", Some("lillie-hinrichs"))
+}
+#[test]
+fn text_full_width() {
+    check("text", "ＳＴ　ＪＡＭＥＳ", Some("st james"))
+}
+#[test]
+fn text_blank() {
+    check("text", " \t ", None)
+}
+#[test]
+fn date_compact_invalid() {
+    // FEBRL's typos make impossible dates: they are missing, not guessed.
+    check("date", "19551192", None)
 }

@@ -74,3 +74,38 @@ fn other_identifiers() {
             .map(|f| prepared.text(f).unwrap_or("-"));
     assert_eq!(got, ["13812345678", "990121101201", "H01", "EHC9", "INS1"]);
 }
+
+#[test]
+fn latin_fields() {
+    let mut input = RawRecord::default();
+    for (field, value) in [
+        (Field::GivenName, " Lachlan "),
+        (Field::FamilyName, "O'BRIEN"),
+        (Field::Address, "69  Giblin Street\tKillarney"),
+        (Field::Locality, "ST JAMES"),
+        (Field::Postcode, "４８１４"),
+        (Field::Region, "Qld"),
+    ] {
+        *input.field_mut(field) = Some(value.to_owned());
+    }
+    let prepared = Prepared::new(&Record::from_raw(&input, today()));
+    let got = [
+        Field::GivenName,
+        Field::FamilyName,
+        Field::Address,
+        Field::Locality,
+        Field::Postcode,
+        Field::Region,
+    ]
+    .map(|f| prepared.text(f).unwrap_or("-"));
+    assert_eq!(got, ["lachlan", "o'brien", "69 giblin street killarney", "st james", "4814", "qld"]);
+}
+#[test]
+fn every_field_has_a_raw_slot() {
+    let mut input = RawRecord::default();
+    for (n, field) in Field::ALL.iter().enumerate() {
+        *input.field_mut(*field) = Some(n.to_string());
+    }
+    let filled = Field::ALL.iter().filter(|f| input.field_mut(**f).is_some()).count();
+    assert_eq!(filled, Field::ALL.len());
+}

@@ -185,6 +185,7 @@ impl Person {
             household_id: Some(self.household.clone()),
             e_health_card: self.card.clone(),
             insurance_number: self.insurance.clone(),
+            ..RawRecord::default()
         }
     }
 }

@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 const ALLOWED: &[(&str, &[&str])] = &[
     ("yigong-domain", &[]),
     ("yigong-store", &["yigong-domain"]),
-    ("yigong-app", &["yigong-domain", "yigong-store"]),
+    ("yigong-app", &["yigong-domain", "yigong-store", "yigong-mpi"]),
     ("yigong-http", &["yigong-domain", "yigong-app"]),
     ("yigong-synth", &["yigong-domain"]),
     ("yigong-mpi", &["yigong-domain"]),
     ("yigong-testkit", &["yigong-domain", "yigong-store"]),
-    ("yigong", &["yigong-domain", "yigong-store", "yigong-app", "yigong-http", "yigong-synth"]),
+    ("yigong", &["yigong-domain", "yigong-store", "yigong-app", "yigong-http", "yigong-synth", "yigong-mpi"]),
 ];
 
 /// Crates the domain may use: no I/O, no runtime, no database, no HTTP.
