@@ -135,7 +135,7 @@ pub(crate) const SURNAMES: &[(&str, u32)] = &[
 
 /// Given-name characters by birth cohort and sex, the most common first: the draw favours the
 /// front of each pool. Cohorts: born before 1960, 1960–1984, 1985–2004, 2005 on.
-const POOLS: [[&str; 2]; 4] = [
+pub(crate) const POOLS: [[&str; 2]; 4] = [
     [
         "国华明德福建军文贵荣海林发生忠成祥山春金宝兴昌志永庆全有才树根义财广廷富云家玉友青长喜水",
         "秀英兰桂珍凤玉芳华淑翠梅琴菊莲花云霞荣素彩娥巧爱香月冬春美英贞芬群银金焕荷",

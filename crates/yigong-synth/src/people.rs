@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::ops::RangeInclusive;
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use rand::Rng;
 use yigong_domain::facility::{InstitutionKind, Tier};
 use yigong_domain::identity::{DivisionCode, Sex};
@@ -46,6 +46,8 @@ struct Member {
     surname: &'static str,
     /// Married into the household, so more often born elsewhere.
     married_in: bool,
+    /// Born on the same day as the member just before (a twin).
+    twin: bool,
 }
 
 /// One village's plan, read from the organisation.
@@ -60,6 +62,86 @@ struct Plan {
     clan: Option<&'static str>,
 }
 
+/// Common names given to the same-name, same-birth-date strangers: surname, given name, sex.
+const COMMON_NAMES: &[(&str, &str, Sex)] = &[
+    ("张", "伟", Sex::Male),
+    ("王", "伟", Sex::Male),
+    ("李", "伟", Sex::Male),
+    ("刘", "伟", Sex::Male),
+    ("李", "强", Sex::Male),
+    ("王", "磊", Sex::Male),
+    ("张", "勇", Sex::Male),
+    ("李", "军", Sex::Male),
+    ("王", "芳", Sex::Female),
+    ("李", "娜", Sex::Female),
+    ("张", "敏", Sex::Female),
+    ("李", "静", Sex::Female),
+    ("王", "静", Sex::Female),
+    ("王", "秀英", Sex::Female),
+    ("李", "秀英", Sex::Female),
+    ("张", "丽", Sex::Female),
+    ("王", "丽", Sex::Female),
+    ("刘", "芳", Sex::Female),
+    ("张", "秀英", Sex::Female),
+    ("李", "霞", Sex::Female),
+];
+
+/// Pairs of strangers planted in the county, whatever its size (fewer are completed in a tiny
+/// county, whose villages may hold nobody of the right sex and age).
+const DOUBLES: usize = 100;
+
+/// A pair of strangers with the same name and birth date, the hard negatives of patient
+/// matching (DESIGN.md §10.1): the first person of the right sex aged 25–65 from village
+/// `first` on takes the name; then the first of the same sex and age (±1 year) from village
+/// `second` on, in another village, takes the name and the first one's birth date. Only people
+/// whose surname is free (married in) or already the right one are renamed, so households keep
+/// their family surname.
+struct Double {
+    surname: &'static str,
+    given: &'static str,
+    sex: Sex,
+    first: usize,
+    second: usize,
+    /// Village, birth date and age of the first person, once found.
+    template: Option<(usize, NaiveDate, u32)>,
+    done: bool,
+}
+
+impl Double {
+    fn eligible(&self, m: &Member) -> bool {
+        m.sex == self.sex && !m.twin && (m.married_in || m.surname == self.surname)
+    }
+
+    fn name(&self) -> String {
+        format!("{}{}", self.surname, self.given)
+    }
+}
+
+/// The doubles of the county, villages drawn from their own stream.
+fn doubles(cfg: &SynthConfig, villages: usize) -> Vec<Double> {
+    let mut rng = rng::rng(cfg.seed, stream::DOUBLES);
+    (0..if villages < 2 { 0 } else { DOUBLES })
+        .map(|_| {
+            let (surname, given, sex) = COMMON_NAMES[rng.random_range(0..COMMON_NAMES.len())];
+            let a = rng.random_range(0..villages);
+            let mut b = rng.random_range(0..villages);
+            if b == a {
+                b = (a + 1) % villages;
+            }
+            Double { surname, given, sex, first: a.min(b), second: a.max(b), template: None, done: false }
+        })
+        .collect()
+}
+
+/// One village of residents with what the generator knows beyond the records.
+pub(crate) struct Generated {
+    /// Index of the village, in division order (the stream of its residents).
+    pub index: usize,
+    pub residents: VillageResidents,
+    /// Indices into `residents.records` of the planted same-name, same-birth-date strangers.
+    pub doubles: Vec<usize>,
+}
+
 /// The lazy generator behind [`crate::residents`]: holds the plan of every village, the register
 /// of ID numbers issued so far and scratch space, never more than one village of residents.
 pub(crate) struct Residents<'a> {
@@ -70,6 +152,7 @@ pub(crate) struct Residents<'a> {
     numbers: IdNumbers,
     names: Names,
     members: Vec<Member>,
+    doubles: Vec<Double>,
 }
 
 impl<'a> Residents<'a> {
@@ -116,6 +199,7 @@ impl<'a> Residents<'a> {
             .collect();
         // Residents' keys follow the organisation's in time: an hour after creation.
         let ids = IdGen::starting_at(cfg.created_at + chrono::Duration::hours(1));
+        let doubles = doubles(cfg, plans.len());
         Self {
             cfg,
             consortium_id: org.consortium.id,
@@ -124,10 +208,32 @@ impl<'a> Residents<'a> {
             numbers: IdNumbers::new(cfg.today),
             names: Names::new(),
             members: Vec::with_capacity(6),
+            doubles,
         }
     }
 
-    fn village(&mut self, index: usize, plan: &Plan) -> VillageResidents {
+    /// The name and birth date `m`, born on `birth` in village `index`, takes as one of a pair
+    /// of doubles, if any.
+    fn plant_double(&mut self, index: usize, m: &Member, birth: NaiveDate) -> Option<(String, NaiveDate)> {
+        for d in self.doubles.iter_mut().filter(|d| !d.done && d.first <= index) {
+            match d.template {
+                None if d.eligible(m) && (25..=65).contains(&m.age) => {
+                    d.template = Some((index, birth, m.age));
+                    return Some((d.name(), birth));
+                }
+                Some((village, born, age))
+                    if village != index && d.second <= index && d.eligible(m) && m.age.abs_diff(age) <= 1 =>
+                {
+                    d.done = true;
+                    return Some((d.name(), born));
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn village(&mut self, index: usize, plan: &Plan) -> Generated {
         let mut rng = rng::rng(self.cfg.seed, stream::VILLAGE_BASE + index as u64);
         let population = plan.population as usize;
         let mut households = Vec::with_capacity(population / 2);
@@ -136,6 +242,7 @@ impl<'a> Residents<'a> {
         let groups = (population / 180).clamp(1, 12);
         let mut house_numbers = vec![0u32; groups];
         let mut flats = 0u32;
+        let mut doubles = Vec::new();
         while records.len() < population {
             self.members.clear();
             compose(&mut rng, &self.names, plan.clan, &mut self.members);
@@ -155,9 +262,23 @@ impl<'a> Residents<'a> {
             };
             let household_id = HouseholdId::from_uuid(self.ids.next(&mut rng));
             let mut household_phone: Option<String> = None;
-            for m in &self.members {
-                let birth = birth_date_for_age(&mut rng, self.cfg.today, m.age);
-                let name = self.names.full(&mut rng, m.surname, m.sex, birth.year());
+            let mut previous: Option<(NaiveDate, String)> = None;
+            let members = std::mem::take(&mut self.members);
+            for m in &members {
+                let mut birth = match &previous {
+                    Some((born, _)) if m.twin => *born,
+                    _ => birth_date_for_age(&mut rng, self.cfg.today, m.age),
+                };
+                let mut name = self.names.full(&mut rng, m.surname, m.sex, birth.year());
+                // Twins get different given names.
+                while m.twin && previous.as_ref().is_some_and(|(_, n)| *n == name) {
+                    name = self.names.full(&mut rng, m.surname, m.sex, birth.year());
+                }
+                if let Some(double) = self.plant_double(index, m, birth) {
+                    (name, birth) = double;
+                    doubles.push(records.len());
+                }
+                previous = Some((birth, name.clone()));
                 let area = match (m.married_in, rng.random_range(0..100)) {
                     (true, 0..10) | (false, 0..2) => 1,
                     (true, 10..15) | (false, 2..3) => 2,
@@ -205,6 +326,7 @@ impl<'a> Residents<'a> {
                     created_at: self.cfg.created_at,
                 });
             }
+            self.members = members;
             households.push(Household {
                 id: household_id,
                 consortium_id: self.consortium_id,
@@ -212,14 +334,15 @@ impl<'a> Residents<'a> {
                 address,
             });
         }
-        VillageResidents { village_code: plan.code.as_str().to_owned(), households, records }
+        let residents = VillageResidents { village_code: plan.code.as_str().to_owned(), households, records };
+        Generated { index, residents, doubles }
     }
 }
 
 impl Iterator for Residents<'_> {
-    type Item = VillageResidents;
+    type Item = Generated;
 
-    fn next(&mut self) -> Option<VillageResidents> {
+    fn next(&mut self) -> Option<Generated> {
         let (index, plan) = self.plans.next()?;
         Some(self.village(index, &plan))
     }
@@ -236,7 +359,7 @@ fn committee_stem(name: &str) -> &str {
 }
 
 /// An eleven-digit mobile number.
-fn mobile(rng: &mut SynthRng) -> String {
+pub(crate) fn mobile(rng: &mut SynthRng) -> String {
     let mut s = String::with_capacity(11);
     let prefix = MOBILE_PREFIXES[rng.random_range(0..MOBILE_PREFIXES.len())];
     write!(s, "{prefix}{:08}", rng.random_range(0..100_000_000u32)).expect("write to string");
@@ -278,7 +401,7 @@ fn young_age(rng: &mut SynthRng, min: u32, max: u32) -> u32 {
 }
 
 fn member(relation: &'static str, sex: Sex, age: u32, surname: &'static str, married_in: bool) -> Member {
-    Member { relation, sex, age, surname, married_in }
+    Member { relation, sex, age, surname, married_in, twin: false }
 }
 
 fn random_sex(rng: &mut SynthRng) -> Sex {
@@ -374,7 +497,9 @@ fn siblings(
 ) {
     let mut age = eldest;
     for k in 0..count {
-        if k > 0 {
+        // About one birth in fifty after the first child is a twin of the child before.
+        let twin = k > 0 && rng.random_range(0..50) == 0;
+        if k > 0 && !twin {
             let gap = rng.random_range(1..=6);
             if age < gap {
                 break;
@@ -382,6 +507,9 @@ fn siblings(
             age -= gap;
         }
         push_child(rng, out, mother, family, age, grandchild);
+        if let Some(last) = out.last_mut() {
+            last.twin = twin;
+        }
     }
 }
 

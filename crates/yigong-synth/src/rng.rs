@@ -21,8 +21,14 @@ pub(crate) mod stream {
     pub const STAFF: u64 = 3;
     /// Dispatch postings.
     pub const DISPATCH: u64 = 4;
+    /// The same-name, same-birth-date strangers planted among the residents.
+    pub const DOUBLES: u64 = 5;
+    /// How each registering facility's system exports (date and sex formats, local ids).
+    pub const SOURCES: u64 = 6;
     /// Residents of village `i` use stream `VILLAGE_BASE + i`.
     pub const VILLAGE_BASE: u64 = 1 << 32;
+    /// Registrations of the residents of village `i` use stream `REGISTRATION_BASE + i`.
+    pub const REGISTRATION_BASE: u64 = 2 << 32;
 }
 
 /// The stream `stream` of the seed `seed`.
@@ -53,6 +59,15 @@ impl IdGen {
         self.next_ms += 1;
         id
     }
+}
+
+/// SplitMix64's finaliser: a stateless mix for values fixed per person (card numbers), which
+/// must not depend on how many draws came before.
+pub(crate) fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// A fixed table of weighted choices, sampled by binary search over cumulative weights.

@@ -69,7 +69,7 @@ pub async fn run(ctx: &Ctx, config: &Config, iterations: usize) -> anyhow::Resul
     let app = yigong_http::app(ctx.clone());
     let bearer = format!("Bearer {token}");
     let auth_header = ("authorization", bearer.as_str());
-    let institutions = registry::list_institutions(
+    let institutions: Vec<yigong_domain::facility::Institution> = registry::list_institutions(
         ctx,
         &console,
         cid,
@@ -200,6 +200,171 @@ pub async fn run(ctx: &Ctx, config: &Config, iterations: usize) -> anyhow::Resul
         css.len(),
         total as f64 / 1024.0,
         total as f64 / (200.0 * 1024.0)
+    );
+
+    mpi(ctx, config, &app, cid, &institutions, iterations).await
+}
+
+/// 5. The master patient index: accuracy of the links against the synthetic truth, and
+///    `POST /api/v1/mpi/match` latency at the county's size.
+async fn mpi(
+    ctx: &Ctx,
+    config: &Config,
+    app: &axum::Router,
+    cid: yigong_domain::ids::ConsortiumId,
+    institutions: &[yigong_domain::facility::Institution],
+    iterations: usize,
+) -> anyhow::Result<()> {
+    use std::collections::{HashMap, HashSet};
+
+    let cfg = yigong_synth::SynthConfig {
+        seed: config.synth.seed,
+        residents: config.synth.residents,
+        ..yigong_synth::SynthConfig::demo()
+    };
+    let org = yigong_synth::organisation(&cfg);
+    let mut person_of: HashMap<(String, String), String> = HashMap::new();
+    let mut by_person: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut queries = Vec::new();
+    let mut duplicates: Vec<((String, String), String, Vec<String>)> = Vec::new();
+    for village in yigong_synth::registrations(&cfg, &org) {
+        for (r, t) in village.registrations.iter().zip(&village.truth) {
+            let key = (r.source.clone(), r.local_id.clone());
+            if t.duplicate {
+                let kinds = t.errors.iter().map(|e| e.as_str().to_owned()).collect();
+                duplicates.push((key.clone(), t.person.clone(), kinds));
+            }
+            person_of.insert(key.clone(), t.person.clone());
+            by_person.entry(t.person.clone()).or_default().push(key);
+            if queries.len() < 5_000 && (t.duplicate || person_of.len() % 97 == 0) {
+                queries.push(serde_json::json!({
+                    "name": r.name, "sex": r.sex, "birth_date": r.birth_date, "resident_id": r.resident_id,
+                    "phone": r.phone, "village_code": r.village_code,
+                }));
+            }
+        }
+    }
+    let truth: HashSet<((String, String), (String, String))> = by_person
+        .values()
+        .flat_map(|keys| {
+            let mut pairs = Vec::new();
+            for (i, a) in keys.iter().enumerate() {
+                for b in &keys[i + 1..] {
+                    pairs.push(if a < b { (a.clone(), b.clone()) } else { (b.clone(), a.clone()) });
+                }
+            }
+            pairs
+        })
+        .collect();
+    let predicted: HashSet<((String, String), (String, String))> = yigong_app::mpi::linked_pairs(ctx, cid, &[])
+        .await?
+        .into_iter()
+        .map(|(a, b)| if a < b { (a, b) } else { (b, a) })
+        .collect();
+    let true_positives = predicted.intersection(&truth).count() as f64;
+    let precision = true_positives / (predicted.len() as f64).max(1.0);
+    let recall = true_positives / (truth.len() as f64).max(1.0);
+    let f1 = 2.0 * precision * recall / (precision + recall).max(1e-12);
+    println!(
+        "mpi_accuracy      {} registrations, {} true pairs, {} linked pairs: precision {precision:.4} recall {recall:.4} F1 {f1:.4} (auto band only; target F1 ≥ 0.99 → ratio {:.3})",
+        person_of.len(),
+        truth.len(),
+        predicted.len(),
+        f1 / 0.99
+    );
+
+    // Recall by mistake kind: a duplicate counts as found when it is linked to the first
+    // registration of its person (auto band), or queued for review with it.
+    let records = {
+        let mut tx = ctx.db.begin().await?;
+        let sources: HashMap<uuid::Uuid, String> =
+            yigong_store::mpi::sources(&mut tx, cid).await?.into_iter().map(|s| (s.source_id, s.code)).collect();
+        let records = yigong_store::mpi::all_records(&mut tx, cid).await?;
+        let mut review = Vec::new();
+        let mut after = None;
+        loop {
+            let page = yigong_store::mpi::list_candidates(&mut tx, cid, "open", after, 500).await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.score, last.record_a, last.record_b));
+            review.extend(page.into_iter().map(|c| (c.record_a, c.record_b)));
+        }
+        tx.commit().await?;
+        let key: HashMap<_, _> = records
+            .into_iter()
+            .map(|r| (r.record_id, (sources.get(&r.source_id.as_uuid()).cloned().unwrap_or_default(), r.local_id)))
+            .collect();
+        review
+            .into_iter()
+            .filter_map(|(a, b)| Some((key.get(&a)?.clone(), key.get(&b)?.clone())))
+            .map(|(a, b)| if a < b { (a, b) } else { (b, a) })
+            .collect::<HashSet<_>>()
+    };
+    let in_review = records.intersection(&truth).count();
+    println!(
+        "mpi_review        {} pairs queued for review, {in_review} of them true: recall over auto + review {:.4} (DESIGN target ≥ 0.98)",
+        records.len(),
+        (true_positives + in_review as f64) / (truth.len() as f64).max(1.0)
+    );
+    let mut by_kind: std::collections::BTreeMap<String, (usize, usize, usize)> = Default::default();
+    for (key, person, kinds) in &duplicates {
+        let first = by_person[person].first().expect("a person has a first registration");
+        let pair = if key < first { (key.clone(), first.clone()) } else { (first.clone(), key.clone()) };
+        let linked = predicted.contains(&pair);
+        let queued = records.contains(&pair);
+        let kinds = if kinds.is_empty() { vec!["none".to_owned()] } else { kinds.clone() };
+        for k in kinds {
+            let e = by_kind.entry(k).or_default();
+            e.0 += 1;
+            e.1 += usize::from(linked);
+            e.2 += usize::from(queued);
+        }
+    }
+    for (kind, (n, linked, queued)) in by_kind {
+        println!("  duplicates with {kind:<20} {n:>6}: linked {linked:>6}  queued {queued:>6}  missed {:>6}", n - linked - queued);
+    }
+
+    // A clinician at the lead hospital asks the index, as a registration form does.
+    let hospital = institutions.iter().find(|i| i.code == "H01").context("the lead hospital")?;
+    let console = yigong_app::access::console(cid);
+    let username = format!("benchdoc{}", rand::random::<u32>());
+    let draft = UserDraft {
+        username: username.clone(),
+        display_name: "bench".into(),
+        password: BENCH_PASSWORD.into(),
+        role: "county_specialist".into(),
+        institution_id: Some(hospital.id),
+        staff_id: None,
+    };
+    auth::create_user(ctx, &console, cid, draft).await.map_err(crate::accounts::describe)?;
+    let token = auth::login(ctx, &username, BENCH_PASSWORD, SessionKind::Api, None, None).await?.secret;
+    let bearer = format!("Bearer {token}");
+    let mut samples = Vec::with_capacity(iterations);
+    let mut found = 0usize;
+    for n in 0..iterations.min(queries.len().max(1) * 4) {
+        let body = queries[n % queries.len()].to_string();
+        let req = Request::post("/api/v1/mpi/match")
+            .header("authorization", &bearer)
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .context("build request")?;
+        let start = Instant::now();
+        let resp = app.clone().oneshot(req).await.context("send")?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.context("read body")?.to_bytes();
+        samples.push(start.elapsed());
+        anyhow::ensure!(status == StatusCode::OK, "match: {status} {}", String::from_utf8_lossy(&bytes));
+        let v: serde_json::Value = serde_json::from_slice(&bytes).context("match JSON")?;
+        found += usize::from(v["matches"].as_array().is_some_and(|m| !m.is_empty()));
+    }
+    let n = samples.len();
+    let s = stats(samples);
+    println!(
+        "mpi_match         p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms over {} records ({found}/{n} queries found a person)   target p95 < 50 ms → ratio {:.3}",
+        ms(s.p50),
+        ms(s.p95),
+        ms(s.p99),
+        person_of.len(),
+        ms(s.p95) / 50.0
     );
     Ok(())
 }

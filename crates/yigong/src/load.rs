@@ -101,6 +101,7 @@ pub async fn synthetic_county(ctx: &Ctx, config: &Config) -> anyhow::Result<yigo
     loaded += records.len() as u64;
     progress.set(loaded.min(u64::from(cfg.residents)));
     progress.finish();
+    load_registrations(ctx, &cfg, &org).await?;
     tracing::info!(
         institutions = org.institutions.len(),
         staff = org.staff.len(),
@@ -109,4 +110,60 @@ pub async fn synthetic_county(ctx: &Ctx, config: &Config) -> anyhow::Result<yigo
         "synthetic county generated"
     );
     Ok(org)
+}
+
+/// Loads the facilities' patient registrations (with their ~2% duplicates) into the master
+/// patient index source by source, then runs the matching once over all of them.
+async fn load_registrations(
+    ctx: &Ctx,
+    cfg: &SynthConfig,
+    org: &yigong_synth::Organisation,
+) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+
+    use yigong_app::mpi::{ImportRow, Progress as Steps};
+    use yigong_store::mpi::Values;
+
+    let consortium = org.consortium.id;
+    let mut by_source: BTreeMap<String, Vec<ImportRow>> = BTreeMap::new();
+    for village in yigong_synth::registrations(cfg, org) {
+        for r in village.registrations {
+            let values = Values {
+                name: Some(r.name).filter(|s| !s.is_empty()),
+                sex: Some(r.sex).filter(|s| !s.is_empty()),
+                birth_date: Some(r.birth_date).filter(|s| !s.is_empty()),
+                resident_id: r.resident_id,
+                no_id_reason: r.no_id_reason,
+                phone: r.phone,
+                village_code: r.village_code,
+                household_id: r.household_id,
+                e_health_card: r.e_health_card,
+                insurance_number: r.insurance_number,
+                ..Values::default()
+            };
+            by_source.entry(r.source).or_default().push(ImportRow { line: 0, local_id: r.local_id, values });
+        }
+    }
+    let total: u64 = by_source.values().map(|v| v.len() as u64).sum();
+    let mut progress = Progress::new("registrations", total);
+    let mut done = 0u64;
+    let started = Instant::now();
+    for (source, rows) in by_source {
+        done += rows.len() as u64;
+        yigong_app::mpi::import_rows(ctx, consortium, &source, rows, &Steps::none()).await?;
+        progress.set(done);
+    }
+    progress.finish();
+    let imported = started.elapsed().as_secs_f64();
+    let report = yigong_app::mpi::rematch(ctx, consortium, None, &Steps::none()).await?;
+    tracing::info!(
+        registrations = total,
+        import_seconds = imported,
+        match_seconds = report.seconds.iter().sum::<f64>(),
+        persons = report.persons_created,
+        auto_linked = report.auto_linked,
+        queued = report.queued,
+        "patient index loaded and matched"
+    );
+    Ok(())
 }

@@ -396,7 +396,7 @@ pub async fn export_links(ctx: &Ctx, consortium: ConsortiumId, sources: &[String
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     writeln!(out, "id_1,id_2")?;
-    for (a, b) in pairs {
+    for ((_, a), (_, b)) in pairs {
         writeln!(out, "{},{}", csv_field(&a), csv_field(&b))?;
     }
     out.flush()?;

@@ -504,36 +504,39 @@ pub fn explanation(result: &MatchResult) -> String {
     serde_json::json!({ "fields": fields, "hard_rules": rules }).to_string()
 }
 
-/// `(local id, local id)` of every pair of records linked to one person by the matcher (links
-/// made `new` or `auto`; stewards' and registrars' links are left out), limited to `sources`
-/// when given: the operator's export after a bulk load (`yigong mpi export-links`).
+/// A record named by its source's code and its local id there.
+pub type SourceLocal = (String, String);
+
+/// Every pair of records linked to one person by the matcher (links made `new` or `auto`;
+/// stewards' and registrars' links are left out), limited to `sources` when given: the
+/// operator's export after a bulk load (`yigong mpi export-links`).
 pub async fn linked_pairs(
     ctx: &Ctx,
     consortium: ConsortiumId,
     sources: &[String],
-) -> Result<Vec<(String, String)>, AppError> {
+) -> Result<Vec<(SourceLocal, SourceLocal)>, AppError> {
     let mut tx = ctx.db.begin().await?;
     let rows = store::linked_local_ids(&mut tx, consortium).await?;
     tx.commit().await?;
     let wanted = |s: &str| sources.is_empty() || sources.iter().any(|x| x == s);
     let mut pairs = Vec::new();
-    let mut group: Vec<&str> = Vec::new();
+    let mut group: Vec<SourceLocal> = Vec::new();
     let mut current = None;
-    let flush = |group: &mut Vec<&str>, pairs: &mut Vec<(String, String)>| {
+    let flush = |group: &mut Vec<SourceLocal>, pairs: &mut Vec<(SourceLocal, SourceLocal)>| {
         for (i, a) in group.iter().enumerate() {
             for b in &group[i + 1..] {
-                pairs.push(((*a).to_owned(), (*b).to_owned()));
+                pairs.push((a.clone(), b.clone()));
             }
         }
         group.clear();
     };
-    for (person, source, local, method) in &rows {
-        if current != Some(*person) {
+    for (person, source, local, method) in rows {
+        if current != Some(person) {
             flush(&mut group, &mut pairs);
-            current = Some(*person);
+            current = Some(person);
         }
-        if matches!(method.as_str(), "new" | "auto") && wanted(source) {
-            group.push(local);
+        if matches!(method.as_str(), "new" | "auto") && wanted(&source) {
+            group.push((source, local));
         }
     }
     flush(&mut group, &mut pairs);

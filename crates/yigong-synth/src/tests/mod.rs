@@ -2,7 +2,10 @@
 //! output is deterministic, and counts and proportions are those of DESIGN.md §10.1.
 
 mod dispatch;
+mod export;
+mod mistakes;
 mod organisation;
+mod registrations;
 mod residents;
 
 use yigong_domain::facility::{Institution, InstitutionDraft, InstitutionKind};
