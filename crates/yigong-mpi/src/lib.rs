@@ -86,3 +86,26 @@ pub fn run(config: &Config, records: &[Prepared], random_pairs: &[(u32, u32)]) -
         .collect();
     Run { blocking: blocking.report, em, model, scored }
 }
+
+/// Like [`run`], with given parameters instead of estimating them: for an index too young to
+/// estimate from (the caller's prior). Fails when the parameters do not describe the
+/// configuration's fields.
+pub fn run_with(config: &Config, records: &[Prepared], parameters: Parameters) -> Result<Run, ConfigError> {
+    let blocking = block::candidate_pairs(&config.blocking, records);
+    let frequencies = TermFrequencies::build(config, records);
+    let model = Model::new(config.clone(), parameters, frequencies)?;
+    let scored = blocking
+        .pairs
+        .iter()
+        .map(|&(a, b)| ScoredPair { a, b, result: model.score(&records[a as usize], &records[b as usize]) })
+        .collect();
+    let em = EmReport {
+        pairs: blocking.pairs.len(),
+        patterns: 0,
+        random_pairs: 0,
+        iterations: 0,
+        converged: true,
+        log_likelihood: 0.0,
+    };
+    Ok(Run { blocking: blocking.report, em, model, scored })
+}

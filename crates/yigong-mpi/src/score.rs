@@ -214,9 +214,13 @@ pub fn hard_rules(a: &Prepared, b: &Prepared) -> Vec<HardRule> {
             rules.push(HardRule::DifferentIdSex);
         }
     }
+    // Twins never share an ID number: with the same valid number a different given name is a
+    // clerk's typo (a homophone), not a sibling.
+    let same_valid_id = matches!((valid(a), valid(b)), (Some(x), Some(y)) if x.as_str() == y.as_str());
     let same_household = a.household_id().is_some() && a.household_id() == b.household_id();
     let same_birth = a.birth_date().is_some() && a.birth_date() == b.birth_date();
-    if same_household
+    if !same_valid_id
+        && same_household
         && same_birth
         && let (Some(x), Some(y)) = (a.name(), b.name())
         && x.given != y.given

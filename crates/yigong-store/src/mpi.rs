@@ -876,6 +876,51 @@ pub async fn latest_model(
     Ok(on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_optional(conn).await)?)
 }
 
+/// The newest model's version and the number of records it was estimated over.
+pub async fn latest_model_info(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+) -> Result<Option<(String, i64)>, StoreError> {
+    const SQL: &str = "SELECT version, records FROM mpi_model WHERE consortium_id = $1 \
+                       ORDER BY created_at DESC, model_id DESC LIMIT 1";
+    Ok(on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_optional(conn).await)?)
+}
+
+/// Removes the blocking keys of some records (their values changed).
+pub async fn delete_block_keys_of(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    records: &[PatientRecordId],
+) -> Result<(), StoreError> {
+    for chunk in records.chunks(CHUNK) {
+        let sql = format!(
+            "DELETE FROM mpi_block_key WHERE consortium_id = $1 AND record_id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        on_tx!(tx, conn => {
+            let mut q = sqlx::query(&sql).bind(consortium.as_uuid());
+            for r in chunk {
+                q = q.bind(r.as_uuid());
+            }
+            q.execute(conn).await.map(drop)
+        })?;
+    }
+    Ok(())
+}
+
+/// The source that is an institution's own system, if any.
+pub async fn source_of_institution(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    institution: InstitutionId,
+) -> Result<Option<SourceRow>, StoreError> {
+    const SQL: &str = "SELECT source_id, code, name, institution_id FROM mpi_source \
+                       WHERE consortium_id = $1 AND institution_id = $2 ORDER BY created_at LIMIT 1";
+    Ok(
+        on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).bind(institution.as_uuid()).fetch_optional(conn).await)?,
+    )
+}
+
 /// The newest model's version only (cheap: for cache checks).
 pub async fn latest_model_version(
     tx: &mut Tx,

@@ -256,11 +256,12 @@ async fn mpi(
             pairs
         })
         .collect();
-    let predicted: HashSet<((String, String), (String, String))> = yigong_app::mpi::linked_pairs(ctx, cid, &[])
-        .await?
-        .into_iter()
-        .map(|(a, b)| if a < b { (a, b) } else { (b, a) })
-        .collect();
+    let predicted: HashSet<((String, String), (String, String))> =
+        yigong_app::mpi::linked_pairs(ctx, cid, &[])
+            .await?
+            .into_iter()
+            .map(|(a, b)| if a < b { (a, b) } else { (b, a) })
+            .collect();
     let true_positives = predicted.intersection(&truth).count() as f64;
     let precision = true_positives / (predicted.len() as f64).max(1.0);
     let recall = true_positives / (truth.len() as f64).max(1.0);
@@ -277,8 +278,11 @@ async fn mpi(
     // registration of its person (auto band), or queued for review with it.
     let records = {
         let mut tx = ctx.db.begin().await?;
-        let sources: HashMap<uuid::Uuid, String> =
-            yigong_store::mpi::sources(&mut tx, cid).await?.into_iter().map(|s| (s.source_id, s.code)).collect();
+        let sources: HashMap<uuid::Uuid, String> = yigong_store::mpi::sources(&mut tx, cid)
+            .await?
+            .into_iter()
+            .map(|s| (s.source_id, s.code))
+            .collect();
         let records = yigong_store::mpi::all_records(&mut tx, cid).await?;
         let mut review = Vec::new();
         let mut after = None;
@@ -291,7 +295,9 @@ async fn mpi(
         tx.commit().await?;
         let key: HashMap<_, _> = records
             .into_iter()
-            .map(|r| (r.record_id, (sources.get(&r.source_id.as_uuid()).cloned().unwrap_or_default(), r.local_id)))
+            .map(|r| {
+                (r.record_id, (sources.get(&r.source_id.as_uuid()).cloned().unwrap_or_default(), r.local_id))
+            })
             .collect();
         review
             .into_iter()
@@ -320,7 +326,10 @@ async fn mpi(
         }
     }
     for (kind, (n, linked, queued)) in by_kind {
-        println!("  duplicates with {kind:<20} {n:>6}: linked {linked:>6}  queued {queued:>6}  missed {:>6}", n - linked - queued);
+        println!(
+            "  duplicates with {kind:<20} {n:>6}: linked {linked:>6}  queued {queued:>6}  missed {:>6}",
+            n - linked - queued
+        );
     }
 
     // A clinician at the lead hospital asks the index, as a registration form does.

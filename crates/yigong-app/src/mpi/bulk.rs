@@ -84,8 +84,12 @@ pub async fn import_rows(
     let source = match store::source_by_code(&mut tx, consortium, code).await? {
         Some(s) => SourceId::from_uuid(s.source_id),
         None => {
+            // A list imported under an institution's code is that institution's system.
+            let institution = yigong_store::institution::find_by_code(&mut tx, consortium, code).await?;
+            let name = institution.as_ref().map_or(code, |i| i.name.as_str()).to_owned();
             let id = SourceId::new_v7();
-            store::insert_source(&mut tx, consortium, id, code, code, None, now).await?;
+            store::insert_source(&mut tx, consortium, id, code, &name, institution.map(|i| i.id), now)
+                .await?;
             id
         }
     };
@@ -97,6 +101,7 @@ pub async fn import_rows(
             .collect();
     let mut report = ImportReport::default();
     let mut fresh = Vec::new();
+    let mut changed = Vec::new();
     let total = rows.len() as u64;
     for (i, row) in rows.into_iter().enumerate() {
         let mut values = row.values;
@@ -118,7 +123,9 @@ pub async fn import_rows(
         match existing.get(&row.local_id) {
             Some((_, old)) if *old == hash => report.unchanged += 1,
             Some((id, _)) => {
-                store::update_record_values(&mut tx, consortium, &record(*id), now).await?;
+                let row = record(*id);
+                store::update_record_values(&mut tx, consortium, &row, now).await?;
+                changed.push(row);
                 report.updated += 1;
             }
             None => {
@@ -133,6 +140,27 @@ pub async fn import_rows(
     for (i, chunk) in fresh.chunks(10_000).enumerate() {
         store::insert_records(&mut tx, consortium, chunk, now).await?;
         progress.step("load", ((i + 1) * 10_000).min(fresh.len()) as u64, fresh.len() as u64);
+    }
+    if !changed.is_empty() {
+        // Changed values, new blocking keys: the record is found by what it says now.
+        let config = match store::latest_model(&mut tx, consortium).await? {
+            Some((_, json)) => Model::from_json(&json)
+                .map_err(|e| AppError::Store(yigong_store::StoreError::Config(e.to_string())))?
+                .config()
+                .clone(),
+            None => super::default_config(),
+        };
+        let ids: Vec<PatientRecordId> = changed.iter().map(|r| r.record_id).collect();
+        store::delete_block_keys_of(&mut tx, consortium, &ids).await?;
+        let keys: Vec<(i64, PatientRecordId)> = changed
+            .iter()
+            .flat_map(|r| {
+                yigong_mpi::block::record_keys(&config.blocking, &prepare(r, today))
+                    .into_iter()
+                    .map(move |k| (k, r.record_id))
+            })
+            .collect();
+        store::insert_block_keys(&mut tx, consortium, &keys).await?;
     }
     let mut event = Event::of("import", "mpi_record");
     event.resource_id = Some(source.to_string());
@@ -204,8 +232,15 @@ pub async fn rematch(
     let matching = Instant::now();
     let (model, plan, report) = tokio::task::spawn_blocking(move || {
         let prepared: Vec<_> = records.iter().map(|r| prepare(r, today)).collect();
-        let random = yigong_mpi::em::sample_pairs(prepared.len(), RANDOM_PAIRS, SEED);
-        let run = yigong_mpi::run(&config, &prepared, &random);
+        // A young index is matched with the shipped prior (EM needs more records to go on).
+        let young = (prepared.len() as i64) < super::MIN_RECORDS;
+        let run = match young.then(|| yigong_mpi::run_with(&config, &prepared, super::prior())) {
+            Some(Ok(run)) => run,
+            _ => {
+                let random = yigong_mpi::em::sample_pairs(prepared.len(), RANDOM_PAIRS, SEED);
+                yigong_mpi::run(&config, &prepared, &random)
+            }
+        };
         let plan = plan(&records, &links, &decided, &run, now);
         let keys: Vec<(i64, PatientRecordId)> = records
             .iter()

@@ -92,37 +92,63 @@ pub(crate) fn content_hash(values: &Values, verified: bool) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The consortium's current model: the newest stored one (cached by version), or, when no
-/// bulk run has happened yet, one estimated now over the records there are and stored.
+/// Below this many records the index is too young for EM to estimate from: the shipped prior
+/// parameters are used (with term frequencies of the records there are).
+pub const MIN_RECORDS: i64 = 1_000;
+
+/// The prior for the shipped configuration: m and u estimated by EM on the synthetic county
+/// (20,520 registrations, `prior.json`). Only used while an index holds fewer than
+/// [`MIN_RECORDS`] records, and only with the configuration it was estimated for.
+pub(crate) fn prior() -> yigong_mpi::Parameters {
+    serde_json::from_str(include_str!("prior.json")).expect("the shipped prior parses")
+}
+
+fn model_error(e: impl std::fmt::Display) -> AppError {
+    AppError::Store(yigong_store::StoreError::Config(e.to_string()))
+}
+
+/// The consortium's current model: the newest stored one estimated over enough records
+/// (cached by version); for a young index, the prior with the records' term frequencies; when
+/// the index has outgrown the prior and no estimate exists yet, a matching run estimates one.
 pub(crate) async fn current_model(ctx: &Ctx, consortium: ConsortiumId) -> Result<Arc<Model>, AppError> {
     let mut tx = ctx.db.begin().await?;
-    let version = store::latest_model_version(&mut tx, consortium).await?;
-    if let Some(version) = &version
-        && let Some(model) = ctx.mpi.get(consortium, version)
+    let info = store::latest_model_info(&mut tx, consortium).await?;
+    if let Some((version, records)) = &info
+        && *records >= MIN_RECORDS
     {
+        if let Some(model) = ctx.mpi.get(consortium, version) {
+            return Ok(model);
+        }
+        let (_, json) =
+            store::latest_model(&mut tx, consortium).await?.ok_or_else(|| model_error("no model"))?;
+        tx.commit().await?;
+        let model = Arc::new(Model::from_json(&json).map_err(model_error)?);
+        ctx.mpi.put(consortium, model.clone());
         return Ok(model);
     }
-    let stored = store::latest_model(&mut tx, consortium).await?;
-    tx.commit().await?;
-    let model = match stored {
-        Some((_, json)) => Arc::new(
-            Model::from_json(&json)
-                .map_err(|e| AppError::Store(yigong_store::StoreError::Config(e.to_string())))?,
-        ),
-        None => {
-            // No model yet: a matching run over what is there estimates and stores one.
-            bulk::rematch(ctx, consortium, None, &Progress::none()).await?;
-            let mut tx = ctx.db.begin().await?;
-            let (_, json) = store::latest_model(&mut tx, consortium)
-                .await?
-                .ok_or(AppError::Store(yigong_store::StoreError::Config("no matching model".into())))?;
-            tx.commit().await?;
-            Arc::new(
-                Model::from_json(&json)
-                    .map_err(|e| AppError::Store(yigong_store::StoreError::Config(e.to_string())))?,
-            )
+    let count = store::count_records(&mut tx, consortium).await?;
+    if count < MIN_RECORDS {
+        let config = match store::latest_model(&mut tx, consortium).await? {
+            Some((_, json)) => Model::from_json(&json).map_err(model_error)?.config().clone(),
+            None => default_config(),
+        };
+        let records = store::all_records(&mut tx, consortium).await?;
+        tx.commit().await?;
+        let today = ctx.clock.now().date_naive();
+        let prepared: Vec<Prepared> = records.iter().map(|r| prepare(r, today)).collect();
+        let frequencies = yigong_mpi::TermFrequencies::build(&config, &prepared);
+        if let Ok(model) = Model::new(config, prior(), frequencies) {
+            return Ok(Arc::new(model));
         }
-    };
+    } else {
+        tx.commit().await?;
+    }
+    // Estimate now (an operator's own configuration, or an index that outgrew the prior).
+    bulk::rematch(ctx, consortium, None, &Progress::none()).await?;
+    let mut tx = ctx.db.begin().await?;
+    let (_, json) = store::latest_model(&mut tx, consortium).await?.ok_or_else(|| model_error("no model"))?;
+    tx.commit().await?;
+    let model = Arc::new(Model::from_json(&json).map_err(model_error)?);
     ctx.mpi.put(consortium, model.clone());
     Ok(model)
 }
@@ -239,8 +265,22 @@ fn acting_target(actor: &Actor) -> Target {
 }
 
 /// The institution an actor registers and searches for: their acting institution.
-fn acting_institution(actor: &Actor) -> Result<InstitutionId, AppError> {
-    actor.institution_id.ok_or(AppError::Forbidden { code: "no_acting_institution" })
+async fn acting_institution(ctx: &Ctx, actor: &Actor, event: Event<'_>) -> Result<InstitutionId, AppError> {
+    match actor.institution_id {
+        Some(i) => Ok(i),
+        None => {
+            let event = Event { detail: Some("denial=no_acting_institution".into()), ..event };
+            audit::record_denied(
+                ctx,
+                Some(actor),
+                Some(actor.consortium_id),
+                event,
+                actor.request_id.clone(),
+            )
+            .await?;
+            Err(AppError::Forbidden { code: "no_acting_institution" })
+        }
+    }
 }
 
 /// Scores a candidate record against the index without storing anything (OpenCR's "match
@@ -250,7 +290,7 @@ pub async fn match_only(ctx: &Ctx, actor: &Actor, query: &MatchQuery) -> Result<
     let target = acting_target(actor);
     let basis =
         authorize(ctx, actor, Permission::PatientRead, &target, Event::of("match", "mpi_person")).await?;
-    acting_institution(actor)?;
+    acting_institution(ctx, actor, Event::of("match", "mpi_person")).await?;
     let values = query.values();
     if values.name.is_none() && values.resident_id.is_none() && values.phone.is_none() {
         return Err(yigong_domain::Invalid::one(
@@ -267,7 +307,9 @@ pub async fn match_only(ctx: &Ctx, actor: &Actor, query: &MatchQuery) -> Result<
     let matches = find_matches(ctx, &mut tx, consortium, &model, &candidate).await?;
     tx.commit().await?;
     let mut event = Event::of("match", "mpi_person");
-    event.detail = Some(format!("candidates={}", matches.len()));
+    // The persons shown, by id (DESIGN §5.2: a search names whom it returned).
+    let shown: Vec<String> = matches.iter().map(|m| m.person_id.to_string()).collect();
+    event.detail = Some(format!("candidates={} persons={}", matches.len(), shown.join(",")));
     audit::record_read(ctx, actor, consortium, basis, event).await?;
     Ok(matches)
 }
@@ -316,7 +358,7 @@ pub async fn register(
     let target = acting_target(actor);
     let basis =
         authorize(ctx, actor, Permission::PatientWrite, &target, Event::of("create", "mpi_record")).await?;
-    let institution = acting_institution(actor)?;
+    let institution = acting_institution(ctx, actor, Event::of("create", "mpi_record")).await?;
     let now = ctx.clock.now();
     let today = now.date_naive();
     let registration = yigong_domain::patient::validate_registration(draft, today)?;
@@ -444,21 +486,27 @@ fn generated_local_id(id: PatientRecordId) -> String {
     format!("YG{}", &hex[hex.len() - 12..])
 }
 
-/// The source of an institution's own registrations, created on first use.
+/// The source of an institution's own registrations: the one tied to the institution (an
+/// import under its code is tied to it), else created on first use under its code (or, if an
+/// unrelated source took that code, `CODE/his`).
 async fn institution_source(
     tx: &mut Tx,
     consortium: ConsortiumId,
     institution: InstitutionId,
     now: DateTime<Utc>,
 ) -> Result<yigong_domain::ids::SourceId, AppError> {
+    if let Some(s) = store::source_of_institution(tx, consortium, institution).await? {
+        return Ok(yigong_domain::ids::SourceId::from_uuid(s.source_id));
+    }
     let inst = yigong_store::institution::find(tx, consortium, institution)
         .await?
         .ok_or(AppError::NotFound { what: "institution" })?;
-    if let Some(s) = store::source_by_code(tx, consortium, &inst.code).await? {
-        return Ok(yigong_domain::ids::SourceId::from_uuid(s.source_id));
-    }
+    let code = match store::source_by_code(tx, consortium, &inst.code).await? {
+        Some(_) => format!("{}/his", inst.code),
+        None => inst.code.clone(),
+    };
     let id = yigong_domain::ids::SourceId::new_v7();
-    store::insert_source(tx, consortium, id, &inst.code, &inst.name, Some(institution), now).await?;
+    store::insert_source(tx, consortium, id, &code, &inst.name, Some(institution), now).await?;
     Ok(id)
 }
 

@@ -102,10 +102,16 @@ async fn person_basis(
         institution_id: institutions.first().copied(),
         patient: Some(person.as_uuid()),
     };
-    let basis =
-        authorize(ctx, actor, Permission::PatientRead, &target, Event::on("read", "mpi_person", person))
-            .await?;
+    let basis = authorize(ctx, actor, Permission::PatientRead, &target, person_event(person)).await?;
     Ok(basis)
+}
+
+/// A read of a person, naming them as the patient (refusals too, so that the trail of one
+/// patient shows every attempt).
+fn person_event(person: PersonId) -> Event<'static> {
+    let mut event = Event::on("read", "mpi_person", person);
+    event.patient_id = Some(person.as_uuid());
+    event
 }
 
 /// One person: golden record, records, link history, operations. Audited as a read of the
@@ -118,8 +124,7 @@ pub async fn get_person(ctx: &Ctx, actor: &Actor, person_id: PersonId) -> Result
         // A role that may never see a person is refused before anything is looked up.
         let target =
             Target { consortium_id: consortium, institution_id: None, patient: Some(person_id.as_uuid()) };
-        authorize(ctx, actor, Permission::PatientRead, &target, Event::on("read", "mpi_person", person_id))
-            .await?;
+        authorize(ctx, actor, Permission::PatientRead, &target, person_event(person_id)).await?;
     }
     let mut tx = ctx.db.begin().await?;
     let person =
@@ -146,7 +151,9 @@ pub async fn get_person(ctx: &Ctx, actor: &Actor, person_id: PersonId) -> Result
 }
 
 /// The person a record is linked to now.
+/// Stewards only: it reveals which person a record belongs to.
 pub async fn record_person(ctx: &Ctx, actor: &Actor, record: PatientRecordId) -> Result<PersonId, AppError> {
+    authorize_steward(ctx, actor, Event::on("read", "mpi_record", record)).await?;
     let mut tx = ctx.db.begin().await?;
     let person = store::person_of(&mut tx, actor.consortium_id, record).await?;
     tx.commit().await?;

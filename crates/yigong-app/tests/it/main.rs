@@ -10,6 +10,8 @@ use yigong_domain::facility::ConsortiumDraft;
 use yigong_domain::ids::ConsortiumId;
 use yigong_testkit::Backend;
 
+mod mpi;
+
 async fn prune_keeps_the_chain_verifiable(backend: Backend) {
     let Some(db) = yigong_testkit::db(backend).await else { return };
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2025, 1, 10, 2, 0, 0).unwrap()));

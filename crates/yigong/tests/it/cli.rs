@@ -139,27 +139,55 @@ async fn audit_verify_detects_tampering(backend: yigong_testkit::Backend) {
     let verify = || yigong(&["audit", "verify", "--database", &url], dir.path());
     let out = verify();
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stdout).contains("3 rows, chain intact"), "{}", text(&out.stdout));
-
     let db = &test_db.db;
-    let exec = |sql: &'static str| async move {
+    // The county's generation (its patient-index import) is audited too; count what is there.
+    let rows: i64 = match db {
+        yigong_store::Db::Sqlite(p) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_event").fetch_one(p).await
+        }
+        yigong_store::Db::Postgres(p) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_event").fetch_one(p).await
+        }
+    }
+    .unwrap();
+    assert!(rows >= 3, "three accounts were created, each audited");
+    assert!(text(&out.stdout).contains(&format!("{rows} rows, chain intact")), "{}", text(&out.stdout));
+
+    // Tamper with the second account's creation row: the last three rows are the accounts.
+    let seq = rows - 1;
+    let exec = |sql: String| async move {
         match db {
-            yigong_store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop),
-            yigong_store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop),
+            yigong_store::Db::Sqlite(p) => sqlx::query(&sql).execute(p).await.map(drop),
+            yigong_store::Db::Postgres(p) => sqlx::query(&sql).execute(p).await.map(drop),
         }
         .unwrap()
     };
-    exec("UPDATE audit_event SET detail = 'role=system_admin' WHERE seq = 2").await;
+    let original: Option<String> = match db {
+        yigong_store::Db::Sqlite(p) => {
+            sqlx::query_scalar(&format!("SELECT detail FROM audit_event WHERE seq = {seq}"))
+                .fetch_one(p)
+                .await
+        }
+        yigong_store::Db::Postgres(p) => {
+            sqlx::query_scalar(&format!("SELECT detail FROM audit_event WHERE seq = {seq}"))
+                .fetch_one(p)
+                .await
+        }
+    }
+    .unwrap();
+    let original = original.expect("an account's creation row names its role");
+    assert!(original.contains("village_doctor"), "{original}");
+    exec(format!("UPDATE audit_event SET detail = 'role=system_admin' WHERE seq = {seq}")).await;
     let out = verify();
     assert_eq!(out.status.code(), Some(1));
     let shown = text(&out.stdout);
-    assert!(shown.contains("BROKEN at seq 2") && shown.contains("row_edited"), "{shown}");
-    exec("UPDATE audit_event SET detail = 'role=village_doctor' WHERE seq = 2").await;
+    assert!(shown.contains(&format!("BROKEN at seq {seq}")) && shown.contains("row_edited"), "{shown}");
+    exec(format!("UPDATE audit_event SET detail = '{original}' WHERE seq = {seq}")).await;
     assert!(verify().status.success(), "restoring the row restores the chain");
 
-    exec("DELETE FROM audit_event WHERE seq = 2").await;
+    exec(format!("DELETE FROM audit_event WHERE seq = {seq}")).await;
     let shown = text(&verify().stdout);
-    assert!(shown.contains("BROKEN at seq 2") && shown.contains("row_missing"), "{shown}");
+    assert!(shown.contains(&format!("BROKEN at seq {seq}")) && shown.contains("row_missing"), "{shown}");
 }
 
 #[tokio::test]
