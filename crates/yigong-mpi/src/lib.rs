@@ -87,25 +87,66 @@ pub fn run(config: &Config, records: &[Prepared], random_pairs: &[(u32, u32)]) -
     Run { blocking: blocking.report, em, model, scored }
 }
 
-/// Like [`run`], with given parameters instead of estimating them: for an index too young to
-/// estimate from (the caller's prior). Fails when the parameters do not describe the
-/// configuration's fields.
-pub fn run_with(config: &Config, records: &[Prepared], parameters: Parameters) -> Result<Run, ConfigError> {
+/// A scored pair without its explanation: what a run over a whole county keeps (the field by
+/// field explanation of a pair is [`Model::score`] again, for the few pairs shown).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairScore {
+    /// First record.
+    pub a: u32,
+    /// Second record.
+    pub b: u32,
+    /// Score in bits.
+    pub score: f64,
+    /// Band after the hard rules.
+    pub band: Band,
+}
+
+/// What [`run_compact`] produced.
+#[derive(Debug, Clone)]
+pub struct CompactRun {
+    /// What blocking did (safe to log).
+    pub blocking: BlockReport,
+    /// What EM did (zero iterations when parameters were given).
+    pub em: EmReport,
+    /// The model.
+    pub model: Model,
+    /// Every candidate pair's score and band.
+    pub scored: Vec<PairScore>,
+}
+
+/// Like [`run`], keeping only each pair's score and band, so that memory grows by a few bytes
+/// per candidate pair. With `parameters` (an index too young to estimate from) EM is skipped;
+/// they must describe the configuration's fields.
+pub fn run_compact(
+    config: &Config,
+    records: &[Prepared],
+    parameters: Option<Parameters>,
+    random_pairs: &[(u32, u32)],
+) -> Result<CompactRun, ConfigError> {
     let blocking = block::candidate_pairs(&config.blocking, records);
+    let (parameters, em) = match parameters {
+        Some(p) => (
+            p,
+            EmReport {
+                pairs: blocking.pairs.len(),
+                patterns: 0,
+                random_pairs: 0,
+                iterations: 0,
+                converged: true,
+                log_likelihood: 0.0,
+            },
+        ),
+        None => em::estimate(config, records, &blocking.pairs, random_pairs),
+    };
     let frequencies = TermFrequencies::build(config, records);
     let model = Model::new(config.clone(), parameters, frequencies)?;
     let scored = blocking
         .pairs
         .iter()
-        .map(|&(a, b)| ScoredPair { a, b, result: model.score(&records[a as usize], &records[b as usize]) })
+        .map(|&(a, b)| {
+            let r = model.score(&records[a as usize], &records[b as usize]);
+            PairScore { a, b, score: r.score, band: r.band }
+        })
         .collect();
-    let em = EmReport {
-        pairs: blocking.pairs.len(),
-        patterns: 0,
-        random_pairs: 0,
-        iterations: 0,
-        converged: true,
-        log_likelihood: 0.0,
-    };
-    Ok(Run { blocking: blocking.report, em, model, scored })
+    Ok(CompactRun { blocking: blocking.report, em, model, scored })
 }

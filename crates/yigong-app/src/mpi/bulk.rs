@@ -234,14 +234,15 @@ pub async fn rematch(
         let prepared: Vec<_> = records.iter().map(|r| prepare(r, today)).collect();
         // A young index is matched with the shipped prior (EM needs more records to go on).
         let young = (prepared.len() as i64) < super::MIN_RECORDS;
-        let run = match young.then(|| yigong_mpi::run_with(&config, &prepared, super::prior())) {
+        let random =
+            if young { Vec::new() } else { yigong_mpi::em::sample_pairs(prepared.len(), RANDOM_PAIRS, SEED) };
+        let run = match young.then(|| yigong_mpi::run_compact(&config, &prepared, Some(super::prior()), &[]))
+        {
             Some(Ok(run)) => run,
-            _ => {
-                let random = yigong_mpi::em::sample_pairs(prepared.len(), RANDOM_PAIRS, SEED);
-                yigong_mpi::run(&config, &prepared, &random)
-            }
+            _ => yigong_mpi::run_compact(&config, &prepared, None, &random)
+                .expect("EM estimates the configured fields"),
         };
-        let plan = plan(&records, &links, &decided, &run, now);
+        let plan = plan(&records, &prepared, &links, &decided, &run, now);
         let keys: Vec<(i64, PatientRecordId)> = records
             .iter()
             .zip(&prepared)
@@ -254,8 +255,8 @@ pub async fn rematch(
             records: records.len(),
             unlinked: plan.unlinked.len(),
             candidate_pairs: run.blocking.distinct_pairs,
-            auto_pairs: run.scored.iter().filter(|p| p.result.band == Band::AutoLink).count(),
-            review_pairs: run.scored.iter().filter(|p| p.result.band == Band::Review).count(),
+            auto_pairs: run.scored.iter().filter(|p| p.band == Band::AutoLink).count(),
+            review_pairs: run.scored.iter().filter(|p| p.band == Band::Review).count(),
             em_iterations: run.em.iterations,
             em_converged: run.em.converged,
             persons_created: plan.persons.len(),
@@ -322,11 +323,17 @@ struct Plan {
 /// component holds at most one existing person) and the pairs to queue.
 fn plan(
     records: &[RecordRow],
+    prepared: &[yigong_mpi::Prepared],
     links: &[(PatientRecordId, PersonId, String)],
     decided: &[(PatientRecordId, PatientRecordId, String)],
-    run: &yigong_mpi::Run,
+    run: &yigong_mpi::CompactRun,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Plan {
+    // The explanation of a pair is computed again only for the pairs queued for a steward.
+    let queue = |a: u32, b: u32| {
+        let result = run.model.score(&prepared[a as usize], &prepared[b as usize]);
+        candidate_row(records[a as usize].record_id, records[b as usize].record_id, &result, now)
+    };
     let index: HashMap<PatientRecordId, u32> =
         records.iter().enumerate().map(|(i, r)| (r.record_id, i as u32)).collect();
     let mut person: Vec<Option<PersonId>> = vec![None; records.len()];
@@ -357,20 +364,20 @@ fn plan(
         }
         x
     }
-    let mut auto: Vec<&yigong_mpi::ScoredPair> = run
+    let mut auto: Vec<&yigong_mpi::PairScore> = run
         .scored
         .iter()
-        .filter(|p| p.result.band == Band::AutoLink)
+        .filter(|p| p.band == Band::AutoLink)
         .filter(|p| unlinked[p.a as usize] || unlinked[p.b as usize])
         .filter(|p| !different.contains(&(p.a, p.b)))
         .collect();
-    auto.sort_by(|x, y| y.result.score.total_cmp(&x.result.score).then((x.a, x.b).cmp(&(y.a, y.b))));
+    auto.sort_by(|x, y| y.score.total_cmp(&x.score).then((x.a, x.b).cmp(&(y.a, y.b))));
     let mut candidates = Vec::new();
     for pair in auto {
         let (ra, rb) = (find(&mut parent, pair.a), find(&mut parent, pair.b));
         for i in [pair.a, pair.b] {
             let b = &mut best[i as usize];
-            *b = Some(b.map_or(pair.result.score, |s| s.max(pair.result.score)));
+            *b = Some(b.map_or(pair.score, |s| s.max(pair.score)));
         }
         if ra == rb {
             continue;
@@ -378,12 +385,7 @@ fn plan(
         match (owner[ra as usize], owner[rb as usize]) {
             (Some(x), Some(y)) if x != y => {
                 // Two persons already exist: a steward decides.
-                candidates.push(candidate_row(
-                    records[pair.a as usize].record_id,
-                    records[pair.b as usize].record_id,
-                    &pair.result,
-                    now,
-                ));
+                candidates.push(queue(pair.a, pair.b));
             }
             (x, y) => {
                 let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
@@ -425,16 +427,11 @@ fn plan(
     // Review-band pairs (and auto-band pairs held back by a hard rule) between different
     // persons, not yet decided.
     for pair in &run.scored {
-        if pair.result.band != Band::Review || different.contains(&(pair.a, pair.b)) {
+        if pair.band != Band::Review || different.contains(&(pair.a, pair.b)) {
             continue;
         }
         if person[pair.a as usize] != person[pair.b as usize] {
-            candidates.push(candidate_row(
-                records[pair.a as usize].record_id,
-                records[pair.b as usize].record_id,
-                &pair.result,
-                now,
-            ));
+            candidates.push(queue(pair.a, pair.b));
         }
     }
     plan.candidates = candidates;

@@ -29,7 +29,8 @@ mod view;
 pub use bulk::{ImportReport, ImportRow, MatchReport, Progress, import_rows, rematch};
 pub use steward::{Decision, decide, link_record, merge, undo, unlink_record};
 pub use view::{
-    CandidateView, PersonView, RecordView, get_candidate, get_person, list_candidates, record_person,
+    CandidateView, PersonView, RecordView, get_candidate, get_person, list_candidates, open_review_count,
+    record_person,
 };
 
 /// How many records of one blocking key an online lookup reads at most.

@@ -281,6 +281,16 @@ pub async fn list_candidates(
     Ok((Page { items, next_after: page.next_after }, total))
 }
 
+/// How many pairs wait in the review queue (stewards; a count, no personal data, not audited
+/// as a read).
+pub async fn open_review_count(ctx: &Ctx, actor: &Actor) -> Result<i64, AppError> {
+    authorize_steward(ctx, actor, Event::of("count", "mpi_candidate")).await?;
+    let mut tx = ctx.db.begin().await?;
+    let n = store::count_candidates(&mut tx, actor.consortium_id, "open").await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// One pair of the queue.
 pub async fn get_candidate(
     ctx: &Ctx,

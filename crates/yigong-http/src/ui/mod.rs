@@ -18,7 +18,11 @@ use crate::AppState;
 use crate::auth::{SESSION_COOKIE, cookie, request_id};
 
 pub mod i18n;
+mod mpi_labels;
 mod pages;
+mod patients;
+mod person;
+mod review;
 
 pub use i18n::{Lang, Tr};
 
@@ -41,6 +45,11 @@ pub fn router() -> Router<AppState> {
         .route("/institutions/{id}", get(pages::institution))
         .route("/staff", get(pages::staff_list))
         .route("/staff/{id}", get(pages::staff))
+        .route("/patients/register", get(patients::register_form).post(patients::register))
+        .route("/patients/{id}", get(person::person))
+        .route("/patients/{id}/{action}", post(person::person_action))
+        .route("/mpi/review", get(review::review))
+        .route("/mpi/review/decide", post(review::decide))
         .route("/users", get(pages::users).post(pages::create_user))
         .route("/users/new", get(pages::new_user))
         .route("/users/{id}/{action}", get(pages::confirm_user_action).post(pages::user_action))
@@ -231,6 +240,12 @@ pub async fn chrome(
         add("/", "nav.home", "home");
         add("/institutions", "nav.institutions", "institutions");
         add("/staff", "nav.staff", "staff");
+        if role_permits(role, Permission::PatientWrite) && s.actor.institution_id.is_some() {
+            add("/patients/register", "nav.register", "patients");
+        }
+        if role_permits(role, Permission::MpiSteward) {
+            add("/mpi/review", "nav.review", "review");
+        }
         if role_permits(role, Permission::UserRead) {
             add("/users", "nav.users", "users");
         }

@@ -26,6 +26,8 @@ use crate::routes::auth::ClientInfo;
 pub struct FormField {
     /// Request field name (also the API field the error code refers to).
     pub name: &'static str,
+    /// Element id (`f-<name>` unless several forms on one page share a field name).
+    pub id: String,
     /// Label.
     pub label: String,
     /// `text`, `password`, `number`, `date`, `select` or `checkbox`.
@@ -40,12 +42,15 @@ pub struct FormField {
     pub required: bool,
     /// Help below the field.
     pub hint: Option<String>,
+    /// The `autocomplete` token, when the browser should not (`off`) or may help.
+    pub autocomplete: Option<&'static str>,
 }
 
 impl FormField {
-    fn new(name: &'static str, label: &str, kind: &'static str, value: &str) -> Self {
+    pub(super) fn new(name: &'static str, label: &str, kind: &'static str, value: &str) -> Self {
         Self {
             name,
+            id: format!("f-{name}"),
             label: label.to_owned(),
             kind,
             value: value.to_owned(),
@@ -53,24 +58,34 @@ impl FormField {
             error: None,
             required: false,
             hint: None,
+            autocomplete: None,
         }
     }
-    fn required(mut self) -> Self {
+    pub(super) fn required(mut self) -> Self {
         self.required = true;
         self
     }
-    fn options(mut self, options: Vec<(String, String)>) -> Self {
+    pub(super) fn options(mut self, options: Vec<(String, String)>) -> Self {
         self.options = options;
         self
     }
-    fn hint(mut self, hint: &str) -> Self {
+    pub(super) fn hint(mut self, hint: &str) -> Self {
         self.hint = Some(hint.to_owned());
+        self
+    }
+    /// Gives the control the id `<prefix>-<name>`, for pages with several forms.
+    pub(super) fn id_prefix(mut self, prefix: &str) -> Self {
+        self.id = format!("{prefix}-{}", self.name);
+        self
+    }
+    pub(super) fn autocomplete(mut self, token: &'static str) -> Self {
+        self.autocomplete = Some(token);
         self
     }
 }
 
 /// Puts each field error of `invalid` beside its field, in the user's language.
-fn mark(fields: &mut [FormField], invalid: &Invalid, t: Tr) -> Option<String> {
+pub(super) fn mark(fields: &mut [FormField], invalid: &Invalid, t: Tr) -> Option<String> {
     let mut unplaced = Vec::new();
     for e in &invalid.fields {
         match fields.iter_mut().find(|f| f.name == e.field) {
@@ -286,6 +301,8 @@ struct HomePage {
     first: String,
     institutions: String,
     staff_here: Option<String>,
+    /// Open pairs of the review queue, for stewards.
+    review_open: Option<String>,
 }
 
 pub async fn home(State(ctx): State<AppState>, signed: Signed) -> Response {
@@ -297,7 +314,16 @@ pub async fn home(State(ctx): State<AppState>, signed: Signed) -> Response {
             Ok(c) => c,
             Err(e) => return error_page(&ctx, s, signed.lang, &signed.path, e).await,
         };
+    let review_open = if role_permits(s.actor.role, Permission::MpiSteward) {
+        match yigong_app::mpi::open_review_count(&ctx, &s.actor).await {
+            Ok(total) => Some(t.number(total)),
+            Err(e) => return error_page(&ctx, s, signed.lang, &signed.path, e).await,
+        }
+    } else {
+        None
+    };
     let page = HomePage {
+        review_open,
         greeting: t.fmt("home.greeting", &[("name", &s.display_name)]),
         today: t.fmt("home.today", &[("date", &t.date(ctx.today()))]),
         first: t.get(&format!("home.{}", s.actor.role.as_str())).to_owned(),
@@ -348,7 +374,7 @@ fn kind_label(t: Tr, i: &Institution) -> String {
     }
 }
 
-fn decode_cursor(c: &Option<String>) -> Option<String> {
+pub(super) fn decode_cursor(c: &Option<String>) -> Option<String> {
     use base64::Engine;
     let c = c.as_deref().filter(|c| !c.is_empty())?;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok().and_then(|b| String::from_utf8(b).ok())

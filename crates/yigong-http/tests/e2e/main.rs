@@ -3,6 +3,7 @@
 //! page's HTML in `target/test-artifacts/`.
 
 mod pages;
+mod patients;
 
 use std::net::SocketAddr;
 
@@ -10,6 +11,7 @@ use yigong_app::Ctx;
 use yigong_app::auth::UserDraft;
 use yigong_domain::access::Role;
 use yigong_domain::facility::{InstitutionKind, Tier};
+use yigong_domain::ids::ConsortiumId;
 use yigong_testkit::{Backend, TestDb};
 
 pub const PASSWORD: &str = "e2e-password-2026";
@@ -17,6 +19,10 @@ pub const PASSWORD: &str = "e2e-password-2026";
 /// A served county and the accounts of the tests.
 pub struct TestServer {
     pub base_url: String,
+    /// The server's context, for setting up data through the use cases.
+    pub ctx: Ctx,
+    /// The synthetic county's consortium.
+    pub consortium_id: ConsortiumId,
     _db: TestDb,
     task: tokio::task::JoinHandle<()>,
 }
@@ -57,6 +63,7 @@ impl TestServer {
                 Role::TownshipDoctor,
                 Some(site(|k| *k == InstitutionKind::Member(Tier::TownshipCentre))),
             ),
+            ("manager", Role::ConsortiumManager, None),
             (
                 "tadmin",
                 Role::InstitutionAdmin,
@@ -76,20 +83,67 @@ impl TestServer {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = yigong_http::app(ctx).into_make_service_with_connect_info::<SocketAddr>();
+        let app = yigong_http::app(ctx.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        Some(Self { base_url: format!("http://{addr}"), _db: db, task })
+        Some(Self {
+            base_url: format!("http://{addr}"),
+            ctx,
+            consortium_id: org.consortium.id,
+            _db: db,
+            task,
+        })
     }
 }
 
+impl TestServer {
+    /// Loads the facility registrations of `residents` synthetic residents (each facility's
+    /// list as a source of its own, `HIS-<code>`) and runs the matching once, so the index has
+    /// a model estimated over a realistic population before the test registers anyone.
+    pub async fn seed_patients(&self, residents: u32) -> yigong_app::mpi::MatchReport {
+        let cfg = yigong_synth::SynthConfig { residents, ..yigong_synth::SynthConfig::demo() };
+        let org = yigong_synth::organisation(&cfg);
+        let mut by_source: std::collections::BTreeMap<String, Vec<yigong_app::mpi::ImportRow>> =
+            Default::default();
+        for village in yigong_synth::registrations(&cfg, &org) {
+            for r in village.registrations {
+                let rows = by_source.entry(format!("HIS-{}", r.source)).or_default();
+                rows.push(yigong_app::mpi::ImportRow {
+                    line: rows.len() as u64 + 2,
+                    local_id: r.local_id,
+                    values: yigong_store::mpi::Values {
+                        name: Some(r.name),
+                        sex: Some(r.sex),
+                        birth_date: Some(r.birth_date),
+                        resident_id: r.resident_id,
+                        phone: r.phone,
+                        village_code: r.village_code,
+                        household_id: r.household_id,
+                        e_health_card: r.e_health_card,
+                        insurance_number: r.insurance_number,
+                        ..Default::default()
+                    },
+                });
+            }
+        }
+        let none = yigong_app::mpi::Progress::none();
+        for (source, rows) in by_source {
+            yigong_app::mpi::import_rows(&self.ctx, self.consortium_id, &source, rows, &none).await.unwrap();
+        }
+        yigong_app::mpi::rematch(&self.ctx, self.consortium_id, None, &none).await.unwrap()
+    }
+}
+
+/// One test module per entry, running the body on SQLite and on PostgreSQL; an entry may name
+/// a setup (`name => body [setup]`) run on the server before the browser starts.
 macro_rules! on_both {
-    ($($name:ident => $body:path),* $(,)?) => {$(
+    ($($name:ident => $body:path $([$setup:path])?),* $(,)?) => {$(
         mod $name {
             use yigong_testkit::Backend;
             async fn run(backend: Backend) {
                 let Some(server) = crate::TestServer::start(backend).await else { return };
+                $($setup(&server).await;)?
                 let Some(browser) = yigong_testkit::browser::chromium(&server.base_url).await else { return };
                 let name = format!("{}_{:?}", stringify!($name), backend);
                 yigong_testkit::browser::run(browser, &name, async |page| $body(page).await).await;
@@ -113,4 +167,7 @@ on_both! {
     scope_refusal => crate::pages::scope_refusal_is_a_readable_page,
     out_of_scope_write => crate::pages::out_of_scope_write_is_a_readable_page,
     keyboard_and_logout => crate::pages::keyboard_navigation_and_logout,
+    registration_with_match => crate::patients::register_then_register_again_with_a_typo
+        [crate::patients::seed_population],
+    review_queue => crate::patients::steward_merges_a_pair_then_undoes_it [crate::patients::queue_a_pair],
 }

@@ -4,7 +4,7 @@ use yigong_testkit::browser::Browser;
 
 use crate::PASSWORD;
 
-async fn log_in(page: &Browser, username: &str) {
+pub(crate) async fn log_in(page: &Browser, username: &str) {
     page.goto("/login").await;
     page.fill_labelled("用户名", username).await;
     page.fill_labelled("密码", PASSWORD).await;

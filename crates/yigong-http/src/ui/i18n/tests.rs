@@ -2,7 +2,8 @@ use std::collections::BTreeSet;
 
 use yigong_domain::access::{Basis, Role, ScopeKind};
 use yigong_domain::facility::{AgencyKind, Tier};
-use yigong_domain::identity::Sex;
+use yigong_domain::identity::{ResidentIdError, Sex};
+use yigong_domain::patient::{NoIdReason, RegistrationWarning};
 use yigong_domain::staffing::{PostingSource, StaffCategory, TitleLevel};
 
 use super::*;
@@ -69,6 +70,59 @@ fn every_vocabulary_value_has_a_label() {
     );
     let missing: Vec<_> = keys.iter().filter(|k| !tr.has(k)).collect();
     assert!(missing.is_empty(), "{missing:?}");
+}
+
+/// The engine's type of `like`, read from its serde name: the matching engine's vocabularies
+/// reach this crate only as values of the app's types, never by name.
+fn same_type<T: serde::de::DeserializeOwned>(_like: &T, name: &str) -> T {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .unwrap_or_else(|e| panic!("{name:?} is not a value of the engine's vocabulary: {e}"))
+}
+
+/// The patient index pages translate every field, level, band, rule, link method, operation,
+/// ID status, missing-ID reason and registration warning.
+#[test]
+fn every_patient_index_value_has_a_label() {
+    let mut keys: Vec<String> = Vec::new();
+    let config = yigong_app::mpi::default_config();
+    let some_field = &config.fields[0];
+    for name in super::super::mpi_labels::FIELDS {
+        let _ = same_type(&some_field.field, name);
+        keys.push(format!("mpi.field.{name}"));
+    }
+    let comparators =
+        ["exact", "jaro_winkler", "levenshtein", "date", "id_number", "chinese_name", "jaro_winkler_swap"];
+    for name in comparators {
+        let comparator = same_type(&some_field.comparator, name);
+        keys.extend(comparator.level_names().iter().map(|l| format!("mpi.level.{l}")));
+    }
+    for f in &config.fields {
+        keys.push(format!("mpi.field.{}", f.field.as_str()));
+        keys.extend(f.comparator.level_names().iter().map(|l| format!("mpi.level.{l}")));
+    }
+    keys.push("mpi.level.missing".into());
+    keys.extend(["auto_link", "review", "no_link"].iter().map(|b| format!("mpi.band.{b}")));
+    keys.extend(["different_valid_ids", "different_id_sex", "twins"].iter().map(|r| format!("mpi.rule.{r}")));
+    keys.extend(yigong_store::mpi::LinkMethod::ALL.iter().map(|m| format!("mpi.method.{}", m.as_str())));
+    keys.extend(["merge", "unmerge", "link", "unlink"].iter().map(|o| format!("mpi.operation.{o}")));
+    keys.extend(NoIdReason::ALL.iter().map(|r| format!("no_id_reason.{}", r.as_str())));
+    keys.extend(RegistrationWarning::ALL.iter().map(|w| format!("patient.warning.{}", w.as_str())));
+    let errors = [
+        ResidentIdError::Length,
+        ResidentIdError::Character,
+        ResidentIdError::BirthDate,
+        ResidentIdError::FutureBirthDate,
+        ResidentIdError::CheckDigit,
+    ];
+    keys.extend(errors.iter().map(|e| format!("person.id_status.{}", e.warning_code())));
+    keys.extend(["valid", "derived_from_15"].iter().map(|s| format!("person.id_status.{s}")));
+    keys.extend(["merged", "unlinked", "undone", "decided"].iter().map(|d| format!("person.done.{d}")));
+    keys.push("review.done_different".into());
+    for lang in [Lang::ZhCn, Lang::En] {
+        let tr = Tr { lang };
+        let missing: Vec<_> = keys.iter().filter(|k| !tr.has(k)).collect();
+        assert!(missing.is_empty(), "{lang:?}: {missing:?}");
+    }
 }
 
 #[test]
