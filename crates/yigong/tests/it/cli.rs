@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-fn yigong(args: &[&str], dir: &std::path::Path) -> Output {
+pub(crate) fn yigong(args: &[&str], dir: &std::path::Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_yigong"))
         .args(args)
         .current_dir(dir)
@@ -12,7 +12,7 @@ fn yigong(args: &[&str], dir: &std::path::Path) -> Output {
         .expect("run yigong")
 }
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 

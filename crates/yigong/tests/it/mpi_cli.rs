@@ -2,21 +2,8 @@
 //! county rollout: mapping files, encodings, broken files, idempotent re-import, the export.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn yigong(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yigong"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run yigong")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::cli::{text, yigong};
 
 const MAPPING: &str = r#"
 encoding = "utf-8"
