@@ -77,7 +77,18 @@ pub async fn import_rows(
     rows: Vec<ImportRow>,
     progress: &Progress,
 ) -> Result<ImportReport, AppError> {
-    let actor = crate::access::console(consortium);
+    import_rows_as(ctx, &crate::access::console(consortium), code, rows, progress).await
+}
+
+/// [`import_rows`] on behalf of `actor` (audited as theirs), into the actor's consortium.
+async fn import_rows_as(
+    ctx: &Ctx,
+    actor: &yigong_domain::access::Actor,
+    code: &str,
+    rows: Vec<ImportRow>,
+    progress: &Progress,
+) -> Result<ImportReport, AppError> {
+    let consortium = actor.consortium_id;
     let now = ctx.clock.now();
     let today = now.date_naive();
     let mut tx = ctx.db.begin_write().await?;
@@ -168,10 +179,65 @@ pub async fn import_rows(
         "inserted={} updated={} unchanged={}",
         report.inserted, report.updated, report.unchanged
     ));
-    audit::record(ctx, &mut tx, &actor, consortium, yigong_domain::access::Basis::Administration, event)
-        .await?;
+    let basis = if actor.user_id.is_nil() {
+        yigong_domain::access::Basis::Administration
+    } else {
+        yigong_domain::access::Basis::Jurisdiction
+    };
+    audit::record(ctx, &mut tx, actor, consortium, basis, event).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// What loading one file did.
+#[derive(Debug, Clone)]
+pub struct FileImport {
+    /// Rows loaded.
+    pub import: ImportReport,
+    /// Rows left out, with their reasons.
+    pub rejected: Vec<super::file::Rejected>,
+    /// The matching run that followed.
+    pub matching: MatchReport,
+}
+
+/// Loads one source's patient list (CSV bytes and a mapping, as an operator uploads them) and
+/// matches across everything loaded. Stewards only. A file that cannot be read as a whole is
+/// refused with its line, and nothing of it is loaded.
+pub async fn import_file(
+    ctx: &Ctx,
+    actor: &yigong_domain::access::Actor,
+    source: &str,
+    mapping: &str,
+    bytes: &[u8],
+    id_column: Option<&str>,
+) -> Result<FileImport, AppError> {
+    super::authorize_steward(ctx, actor, Event::of("import", "mpi_record")).await?;
+    let source = source.trim();
+    let mut errors = yigong_domain::Invalid::default();
+    if source.is_empty() || source.chars().count() > 40 {
+        errors.push("source", "source_invalid", "name the source in 1 to 40 characters");
+    }
+    let mapping = match super::file::Mapping::parse(mapping) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            errors.push("mapping", "mapping_invalid", e.message);
+            None
+        }
+    };
+    let Some(mapping) = mapping.filter(|_| errors.fields.is_empty()) else {
+        return Err(errors.into());
+    };
+    let id_column = id_column.map(str::trim).filter(|c| !c.is_empty());
+    let (rows, rejected) = super::file::read_csv(bytes, &mapping, id_column).map_err(|e| {
+        yigong_domain::Invalid::one(
+            "file",
+            "file_invalid",
+            format!("line {}: {}; nothing was imported", e.line, e.message),
+        )
+    })?;
+    let import = import_rows_as(ctx, actor, source, rows, &Progress::none()).await?;
+    let matching = rematch(ctx, actor.consortium_id, None, &Progress::none()).await?;
+    Ok(FileImport { import, rejected, matching })
 }
 
 /// What a matching run did (counts only: safe to print and log).

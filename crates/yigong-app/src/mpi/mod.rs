@@ -23,10 +23,13 @@ use crate::audit::{self, Event};
 use crate::{AppError, Ctx};
 
 mod bulk;
+pub mod file;
 mod steward;
 mod view;
 
-pub use bulk::{ImportReport, ImportRow, MatchReport, Progress, import_rows, rematch};
+pub use bulk::{
+    FileImport, ImportReport, ImportRow, MatchReport, Progress, import_file, import_rows, rematch,
+};
 pub use steward::{Decision, decide, link_record, merge, undo, unlink_record};
 pub use view::{
     CandidateView, PersonView, RecordView, get_candidate, get_person, list_candidates, open_review_count,

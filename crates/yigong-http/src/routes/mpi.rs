@@ -2,6 +2,7 @@
 //! registration, persons with their golden record, the review queue and steward operations.
 
 use axum::Json;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -36,7 +37,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(review))
         .routes(routes!(get_pair))
         .routes(routes!(decide))
+        .merge(OpenApiRouter::new().routes(routes!(import)).layer(DefaultBodyLimit::max(IMPORT_LIMIT)))
 }
+
+/// Largest patient list accepted in one request (base64 included): a township centre's list is
+/// a few MB; a county hospital's goes through `yigong mpi import`.
+const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Demographics to match; give at least a name, a resident ID or a phone number.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -761,4 +767,104 @@ async fn decide(
         Some(op) => Json(OperationDone { operation_id: op.as_uuid(), person_id: None }).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })
+}
+
+/// A patient list to load.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportInput {
+    /// The source's name (e.g. the facility's code); a list under an institution's code is that
+    /// institution's system.
+    source: String,
+    /// The mapping (TOML): `encoding`, `id_column`, `[fields]` MPI field = column(s).
+    mapping: String,
+    /// The CSV file's bytes, base64 (the encoding is the mapping's: UTF-8 or GB18030).
+    content_base64: String,
+    /// Column with the patient id (overrides the mapping's).
+    id_column: Option<String>,
+}
+
+/// A row left out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RejectedRow {
+    /// Line of the file.
+    line: u64,
+    /// Local id, if any.
+    local_id: String,
+    /// Why.
+    reason: String,
+}
+
+/// What loading the list did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportView {
+    /// New records.
+    inserted: u64,
+    /// Records whose values changed since the last load.
+    updated: u64,
+    /// Rows equal to what was loaded before.
+    unchanged: u64,
+    /// Resident IDs kept as unverified.
+    unverified_ids: u64,
+    /// Rows left out, with their reasons.
+    rejected: Vec<RejectedRow>,
+    /// Records matched over.
+    records: usize,
+    /// Persons created by the matching run.
+    persons_created: usize,
+    /// Records linked automatically to another record's person.
+    auto_linked: usize,
+    /// Pairs newly queued for review.
+    queued: u64,
+    /// Version of the model that scored them.
+    model_version: String,
+}
+
+impl From<&mpi::FileImport> for ImportView {
+    fn from(f: &mpi::FileImport) -> Self {
+        Self {
+            inserted: f.import.inserted,
+            updated: f.import.updated,
+            unchanged: f.import.unchanged,
+            unverified_ids: f.import.unverified_ids,
+            rejected: f
+                .rejected
+                .iter()
+                .map(|r| RejectedRow { line: r.line, local_id: r.local_id.clone(), reason: r.reason.clone() })
+                .collect(),
+            records: f.matching.records,
+            persons_created: f.matching.persons_created,
+            auto_linked: f.matching.auto_linked,
+            queued: f.matching.queued,
+            model_version: f.matching.model_version.clone(),
+        }
+    }
+}
+
+/// Loads one source's patient list and matches across everything loaded (stewards). The whole
+/// file is checked first: a wrong encoding, a missing mapped column or a broken row is refused
+/// with its line (422, field `file`) and nothing is loaded; re-sending the same list changes
+/// nothing.
+#[utoipa::path(post, path = "/api/v1/mpi/imports", tag = "mpi", security(("bearer" = [])), request_body = ImportInput,
+    responses((status = 200, body = ImportView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn import(
+    State(ctx): State<AppState>,
+    caller: Caller,
+    AppJson(body): AppJson<ImportInput>,
+) -> Result<Json<ImportView>, ApiError> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(body.content_base64.trim())
+        .map_err(|_| Invalid::one("content_base64", "base64_invalid", "content_base64 is not base64"))?;
+    let done = mpi::import_file(
+        &ctx,
+        caller.actor(),
+        &body.source,
+        &body.mapping,
+        &bytes,
+        body.id_column.as_deref(),
+    )
+    .await?;
+    Ok(Json(ImportView::from(&done)))
 }

@@ -3,6 +3,7 @@
 mod auth;
 mod helpers;
 mod matrix;
+mod mpi;
 mod openapi;
 mod registry;
 
@@ -41,4 +42,5 @@ on_both! {
     switch_institution => crate::auth::staff_with_two_postings_switch_institution,
     login_form_token => crate::auth::login_form_needs_its_own_token,
     no_escalation => crate::auth::no_escalation_through_accounts_or_postings,
+    mpi_api => crate::mpi::import_match_register_read,
 }

@@ -67,6 +67,7 @@ pub fn rules() -> Vec<Rule> {
     let link = |_: &Ids| json!({"person_id": uuid::Uuid::nil(), "reason": "same person"});
     let reason = |_: &Ids| json!({"reason": "checked with the patient"});
     let decision = |_: &Ids| json!({"decision": "different"});
+    let import = |_: &Ids| json!({"source": "T101", "mapping": "id_column = \"id\"\n[fields]\nname = \"name\"\n", "content_base64": "aWQsbmFtZQo="});
     let user = |ids: &Ids| json!({"username": "newdoc", "display_name": "新医生", "password": "abcdef123456", "role": "county_specialist", "institution_id": ids.hospital});
     vec![
         Rule { public: true, ..rule("get", "/healthz") },
@@ -225,6 +226,7 @@ pub fn rules() -> Vec<Rule> {
             ..rule("post", "/api/v1/mpi/operations/{operation_id}/undo")
         },
         Rule { lacking: Some("village_doctor"), ..rule("get", "/api/v1/mpi/review") },
+        Rule { lacking: Some("village_doctor"), body: import, ..rule("post", "/api/v1/mpi/imports") },
         Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/mpi/review/{record_a}/{record_b}") },
         Rule {
             lacking: Some("village_doctor"),
