@@ -245,6 +245,19 @@ impl Browser {
         }
     }
 
+    /// Chooses the file at `path` in the file input labelled `label` (found as by
+    /// [`fill_labelled`](Self::fill_labelled)), as a user picking it in the file dialog.
+    pub async fn attach_labelled(&self, label: &str, path: &std::path::Path) {
+        let control = self.find("attach_labelled", FIND_LABELLED, &[json!(label)]).await;
+        let path = path.to_str().expect("a UTF-8 path");
+        if let Err(e) = self.element(control).send_keys(path).await {
+            panic!(
+                "yigong-testkit: cannot attach a file to the field labelled {label:?} on {}: {e}",
+                self.url().await
+            );
+        }
+    }
+
     /// Chooses the option reading `option_text` in the `<select>` labelled `label` (found as
     /// by [`fill_labelled`](Self::fill_labelled)).
     pub async fn select_labelled(&self, label: &str, option_text: &str) {

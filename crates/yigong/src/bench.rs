@@ -236,7 +236,7 @@ async fn mpi(
             }
             person_of.insert(key.clone(), t.person.clone());
             by_person.entry(t.person.clone()).or_default().push(key);
-            if queries.len() < 5_000 && (t.duplicate || person_of.len() % 97 == 0) {
+            if queries.len() < 5_000 && (t.duplicate || person_of.len().is_multiple_of(97)) {
                 queries.push(serde_json::json!({
                     "name": r.name, "sex": r.sex, "birth_date": r.birth_date, "resident_id": r.resident_id,
                     "phone": r.phone, "village_code": r.village_code,

@@ -347,12 +347,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             mpi::import(
                 &ctx,
                 consortium,
-                &source,
-                &mapping,
-                id_column.as_deref(),
-                matching.as_deref(),
-                rejects.as_deref(),
-                &file,
+                mpi::ImportArgs {
+                    source: &source,
+                    mapping: &mapping,
+                    id_column: id_column.as_deref(),
+                    matching: matching.as_deref(),
+                    rejects: rejects.as_deref(),
+                    file: &file,
+                },
             )
             .await
         }

@@ -73,17 +73,25 @@ fn progress_bar() -> Progress {
     })
 }
 
+/// What `yigong mpi import` was given.
+pub struct ImportArgs<'a> {
+    /// Source name.
+    pub source: &'a str,
+    /// Mapping file.
+    pub mapping: &'a Path,
+    /// Id column override.
+    pub id_column: Option<&'a str>,
+    /// Matching configuration file.
+    pub matching: Option<&'a Path>,
+    /// Where to write rejected rows.
+    pub rejects: Option<&'a Path>,
+    /// The CSV file.
+    pub file: &'a Path,
+}
+
 /// `yigong mpi import`.
-pub async fn import(
-    ctx: &Ctx,
-    consortium: ConsortiumId,
-    source: &str,
-    mapping: &Path,
-    id_column: Option<&str>,
-    matching: Option<&Path>,
-    rejects: Option<&Path>,
-    file: &Path,
-) -> anyhow::Result<()> {
+pub async fn import(ctx: &Ctx, consortium: ConsortiumId, args: ImportArgs<'_>) -> anyhow::Result<()> {
+    let ImportArgs { source, mapping, id_column, matching, rejects, file } = args;
     let source = source.trim();
     if source.is_empty() || source.chars().count() > 40 {
         bail!("--source: give the source a name of 1 to 40 characters");

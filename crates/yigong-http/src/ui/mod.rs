@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::auth::{SESSION_COOKIE, cookie, request_id};
 
 pub mod i18n;
+mod import;
 mod mpi_labels;
 mod pages;
 mod patients;
@@ -50,6 +51,12 @@ pub fn router() -> Router<AppState> {
         .route("/patients/{id}/{action}", post(person::person_action))
         .route("/mpi/review", get(review::review))
         .route("/mpi/review/decide", post(review::decide))
+        .route(
+            "/mpi/import",
+            get(import::import_form)
+                .post(import::import)
+                .layer(axum::extract::DefaultBodyLimit::max(import::UPLOAD_LIMIT)),
+        )
         .route("/users", get(pages::users).post(pages::create_user))
         .route("/users/new", get(pages::new_user))
         .route("/users/{id}/{action}", get(pages::confirm_user_action).post(pages::user_action))
@@ -245,6 +252,7 @@ pub async fn chrome(
         }
         if role_permits(role, Permission::MpiSteward) {
             add("/mpi/review", "nav.review", "review");
+            add("/mpi/import", "nav.import", "import");
         }
         if role_permits(role, Permission::UserRead) {
             add("/users", "nav.users", "users");

@@ -170,4 +170,5 @@ on_both! {
     registration_with_match => crate::patients::register_then_register_again_with_a_typo
         [crate::patients::seed_population],
     review_queue => crate::patients::steward_merges_a_pair_then_undoes_it [crate::patients::queue_a_pair],
+    list_import => crate::patients::steward_imports_a_patient_list,
 }

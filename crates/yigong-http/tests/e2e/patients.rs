@@ -199,3 +199,43 @@ pub async fn steward_merges_a_pair_then_undoes_it(page: &Browser) {
     page.expect_text("关联的登记记录 (1)").await;
     page.expect_text("拆分记录").await;
 }
+
+/// A consortium manager loads a township's old patient list from the browser: the rows that
+/// cannot be used are listed with their reason, the rest is loaded and matched; a broken file
+/// is refused with its line and loads nothing.
+pub async fn steward_imports_a_patient_list(page: &Browser) {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "门诊号,姓名,性别,出生日期,身份证号,联系电话,村代码";
+    let rows = [
+        "MZ001,王秀英,女,1956-03-08,,13900000001,990121101201",
+        "MZ002,李建国,男,1949-10-01,,13900000002,990121101201",
+        ",张无号,男,1980-01-01,,,",
+        "MZ003,赵明,男,1990-12-24,,13900000003,990121101202",
+        "MZ004,钱芳,女,2001-07-15,,,990121101202",
+    ];
+    let good = dir.path().join("old-list.csv");
+    std::fs::write(&good, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, format!("{header}\n{}\n\"MZ009,孙破,男\n", rows[0])).unwrap();
+
+    log_in(page, "manager").await;
+    page.click_link("名单导入").await;
+    page.fill_labelled("来源名称", "东关镇旧系统").await;
+    page.attach_labelled("CSV 文件", &broken).await;
+    page.click_button("导入并匹配").await;
+    page.expect_text("文件无法读取，未导入任何记录").await;
+    page.expect_text("line 3").await;
+    page.expect_no_text("导入完成").await;
+
+    page.attach_labelled("CSV 文件", &good).await;
+    page.click_button("导入并匹配").await;
+    page.expect_text("导入完成").await;
+    page.expect_text("新增 4 条，更新 0 条，未变 0 条，拒收 1 行。").await;
+    page.expect_text("no local id").await;
+    page.expect_text("新建患者 4 人").await;
+
+    // The same file again creates nothing new.
+    page.attach_labelled("CSV 文件", &good).await;
+    page.click_button("导入并匹配").await;
+    page.expect_text("新增 0 条，更新 0 条，未变 4 条，拒收 1 行。").await;
+}
