@@ -921,18 +921,6 @@ pub async fn source_of_institution(
     )
 }
 
-/// The newest model's version only (cheap: for cache checks).
-pub async fn latest_model_version(
-    tx: &mut Tx,
-    consortium: ConsortiumId,
-) -> Result<Option<String>, StoreError> {
-    const SQL: &str = "SELECT version FROM mpi_model WHERE consortium_id = $1 \
-                       ORDER BY created_at DESC, model_id DESC LIMIT 1";
-    let row: Option<(String,)> =
-        on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_optional(conn).await)?;
-    Ok(row.map(|(v,)| v))
-}
-
 /// Removes every blocking key of the consortium (before re-keying under a new model).
 pub async fn clear_block_keys(tx: &mut Tx, consortium: ConsortiumId) -> Result<(), StoreError> {
     const SQL: &str = "DELETE FROM mpi_block_key WHERE consortium_id = $1";
@@ -996,23 +984,4 @@ pub async fn linked_local_ids(
     let rows: Vec<(Uuid, String, String, String)> =
         on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_all(conn).await)?;
     Ok(rows.into_iter().map(|(p, s, l, m)| (PersonId::from_uuid(p), s, l, m)).collect())
-}
-
-/// Records whose values match a search, for the person search: by resident ID or by name
-/// (exact), newest first, at most `limit`.
-pub async fn search_records(
-    tx: &mut Tx,
-    consortium: ConsortiumId,
-    resident_id: Option<&str>,
-    name: Option<&str>,
-    limit: u32,
-) -> Result<Vec<RecordRow>, StoreError> {
-    let sql = format!(
-        "SELECT {RECORD_COLUMNS} FROM mpi_record WHERE consortium_id = $1 \
-         AND ($2 IS NULL OR resident_id = $2) AND ($3 IS NULL OR name = $3) \
-         ORDER BY registered_at DESC, record_id LIMIT $4"
-    );
-    let rows: Vec<RecordSql> = on_tx!(tx, conn => sqlx::query_as(&sql).bind(consortium.as_uuid())
-        .bind(resident_id).bind(name).bind(i64::from(limit)).fetch_all(conn).await)?;
-    Ok(rows.into_iter().map(RecordRow::from).collect())
 }

@@ -154,13 +154,7 @@ async fn import_rows_as(
     }
     if !changed.is_empty() {
         // Changed values, new blocking keys: the record is found by what it says now.
-        let config = match store::latest_model(&mut tx, consortium).await? {
-            Some((_, json)) => Model::from_json(&json)
-                .map_err(|e| AppError::Store(yigong_store::StoreError::Config(e.to_string())))?
-                .config()
-                .clone(),
-            None => super::default_config(),
-        };
+        let config = super::stored_config(&mut tx, consortium).await?;
         let ids: Vec<PatientRecordId> = changed.iter().map(|r| r.record_id).collect();
         store::delete_block_keys_of(&mut tx, consortium, &ids).await?;
         let keys: Vec<(i64, PatientRecordId)> = changed
@@ -334,7 +328,7 @@ pub async fn rematch(
         (run.model, Plan { keys, ..plan }, report)
     })
     .await
-    .map_err(|e| AppError::Store(yigong_store::StoreError::Config(format!("matching run failed: {e}"))))?;
+    .map_err(|e| super::model_error(format!("matching run failed: {e}")))?;
     let match_secs = matching.elapsed().as_secs_f64();
 
     let writing = Instant::now();

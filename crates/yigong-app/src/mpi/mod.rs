@@ -57,10 +57,10 @@ impl Models {
 }
 
 /// The engine's view of a stored record.
-pub(crate) fn raw_record(source: &str, row: &RecordRow) -> RawRecord {
+pub(crate) fn raw_record(row: &RecordRow) -> RawRecord {
     let v = &row.values;
     RawRecord {
-        source: SourceRef { system: source.to_owned(), local_id: row.local_id.clone() },
+        source: SourceRef { system: String::new(), local_id: row.local_id.clone() },
         name: v.name.clone(),
         sex: v.sex.clone(),
         birth_date: v.birth_date.clone(),
@@ -80,7 +80,7 @@ pub(crate) fn raw_record(source: &str, row: &RecordRow) -> RawRecord {
 }
 
 pub(crate) fn prepare(row: &RecordRow, today: NaiveDate) -> Prepared {
-    Prepared::new(&Record::from_raw(&raw_record("", row), today))
+    Prepared::new(&Record::from_raw(&raw_record(row), today))
 }
 
 /// `valid`, `derived_from_15` or the warning code of an unverified number.
@@ -107,8 +107,25 @@ pub(crate) fn prior() -> yigong_mpi::Parameters {
     serde_json::from_str(include_str!("prior.json")).expect("the shipped prior parses")
 }
 
-fn model_error(e: impl std::fmt::Display) -> AppError {
+pub(crate) fn model_error(e: impl std::fmt::Display) -> AppError {
     AppError::Store(yigong_store::StoreError::Config(e.to_string()))
+}
+
+/// The configuration of the newest stored model, or the shipped default when none is stored.
+pub(crate) async fn stored_config(tx: &mut Tx, consortium: ConsortiumId) -> Result<Config, AppError> {
+    Ok(match store::latest_model(tx, consortium).await? {
+        Some((_, json)) => Model::from_json(&json).map_err(model_error)?.config().clone(),
+        None => default_config(),
+    })
+}
+
+/// Reads the newest stored model and caches it.
+async fn load_latest(ctx: &Ctx, mut tx: Tx, consortium: ConsortiumId) -> Result<Arc<Model>, AppError> {
+    let (_, json) = store::latest_model(&mut tx, consortium).await?.ok_or_else(|| model_error("no model"))?;
+    tx.commit().await?;
+    let model = Arc::new(Model::from_json(&json).map_err(model_error)?);
+    ctx.mpi.put(consortium, model.clone());
+    Ok(model)
 }
 
 /// The consortium's current model: the newest stored one estimated over enough records
@@ -123,19 +140,11 @@ pub(crate) async fn current_model(ctx: &Ctx, consortium: ConsortiumId) -> Result
         if let Some(model) = ctx.mpi.get(consortium, version) {
             return Ok(model);
         }
-        let (_, json) =
-            store::latest_model(&mut tx, consortium).await?.ok_or_else(|| model_error("no model"))?;
-        tx.commit().await?;
-        let model = Arc::new(Model::from_json(&json).map_err(model_error)?);
-        ctx.mpi.put(consortium, model.clone());
-        return Ok(model);
+        return load_latest(ctx, tx, consortium).await;
     }
     let count = store::count_records(&mut tx, consortium).await?;
     if count < MIN_RECORDS {
-        let config = match store::latest_model(&mut tx, consortium).await? {
-            Some((_, json)) => Model::from_json(&json).map_err(model_error)?.config().clone(),
-            None => default_config(),
-        };
+        let config = stored_config(&mut tx, consortium).await?;
         let records = store::all_records(&mut tx, consortium).await?;
         tx.commit().await?;
         let today = ctx.clock.now().date_naive();
@@ -149,12 +158,7 @@ pub(crate) async fn current_model(ctx: &Ctx, consortium: ConsortiumId) -> Result
     }
     // Estimate now (an operator's own configuration, or an index that outgrew the prior).
     bulk::rematch(ctx, consortium, None, &Progress::none()).await?;
-    let mut tx = ctx.db.begin().await?;
-    let (_, json) = store::latest_model(&mut tx, consortium).await?.ok_or_else(|| model_error("no model"))?;
-    tx.commit().await?;
-    let model = Arc::new(Model::from_json(&json).map_err(model_error)?);
-    ctx.mpi.put(consortium, model.clone());
-    Ok(model)
+    load_latest(ctx, ctx.db.begin().await?, consortium).await
 }
 
 /// A person that a candidate record may be, with the best-scoring of their records.

@@ -162,7 +162,7 @@ pub async fn record_person(ctx: &Ctx, actor: &Actor, record: PatientRecordId) ->
 
 /// Normalised demographics of a record for survivorship.
 pub(crate) fn demographics(row: &RecordRow, today: chrono::NaiveDate) -> SourceDemographics {
-    let record = Record::from_raw(&raw_record("", row), today);
+    let record = Record::from_raw(&raw_record(row), today);
     let valid = record.resident_id.as_ref().and_then(|id| id.valid());
     SourceDemographics {
         record: row.record_id,
