@@ -66,12 +66,23 @@ pub struct Ctx {
     pub throttle: Arc<crate::auth::Throttle>,
     /// Matching models of the master patient index, cached by version.
     pub mpi: Arc<crate::mpi::Models>,
+    /// Largest FHIR request body, in bytes.
+    pub fhir_max_body: usize,
 }
+
+/// Default [`Ctx::fhir_max_body`]: a resource carrying a 1 MB PDF (base64) with room to spare.
+pub const DEFAULT_FHIR_MAX_BODY: usize = 4 * 1024 * 1024;
 
 impl Ctx {
     /// A context on the system clock.
     pub fn new(db: Db) -> Self {
-        Self { db, clock: Arc::new(SystemClock), throttle: Arc::default(), mpi: Arc::default() }
+        Self {
+            db,
+            clock: Arc::new(SystemClock),
+            throttle: Arc::default(),
+            mpi: Arc::default(),
+            fhir_max_body: DEFAULT_FHIR_MAX_BODY,
+        }
     }
 
     /// Pings the database and names its kind (`sqlite` or `postgres`).

@@ -8,8 +8,9 @@ pub mod auth;
 mod ctx;
 mod error;
 pub mod mpi;
+pub mod record;
 pub mod registry;
 pub mod seed;
 
-pub use ctx::{Clock, Ctx, FixedClock, ManualClock, SystemClock};
+pub use ctx::{Clock, Ctx, DEFAULT_FHIR_MAX_BODY, FixedClock, ManualClock, SystemClock};
 pub use error::AppError;

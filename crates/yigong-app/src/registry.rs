@@ -143,6 +143,14 @@ pub async fn create_institution(
     institutions::insert(&mut tx, &institution).await.map_err(|e| {
         conflict_on_field(e, "institution_code_taken", "code", "another institution has this code")
     })?;
+    crate::record::registry::mirror(
+        &mut tx,
+        consortium_id,
+        crate::record::registry::Mirror::Institution(&institution),
+        Some(actor.user_id),
+        ctx.clock.now(),
+    )
+    .await?;
     if matches!(institution.kind, InstitutionKind::Member(_)) {
         let joined = Membership { valid_from: ctx.today(), valid_to: None, reason: "registered".into() };
         institutions::insert_membership(&mut tx, consortium_id, institution.id, &joined).await?;
@@ -182,6 +190,14 @@ pub async fn update_institution(
     institutions::update(&mut tx, &updated).await.map_err(|e| {
         conflict_on_field(e, "institution_code_taken", "code", "another institution has this code")
     })?;
+    crate::record::registry::mirror(
+        &mut tx,
+        consortium_id,
+        crate::record::registry::Mirror::Institution(&updated),
+        Some(actor.user_id),
+        ctx.clock.now(),
+    )
+    .await?;
     audit::record(ctx, &mut tx, actor, consortium_id, basis, Event::on("update", "institution", id)).await?;
     tx.commit().await?;
     Ok(updated)
@@ -275,6 +291,14 @@ pub async fn create_department(
     departments::insert(&mut tx, &department).await.map_err(|e| {
         conflict_on_field(e, "department_name_taken", "name", "the institution has a department of this name")
     })?;
+    crate::record::registry::mirror(
+        &mut tx,
+        consortium_id,
+        crate::record::registry::Mirror::Department(&department),
+        Some(actor.user_id),
+        ctx.clock.now(),
+    )
+    .await?;
     audit::record(
         ctx,
         &mut tx,
@@ -311,6 +335,14 @@ pub async fn update_department(
     departments::update(&mut tx, &department).await.map_err(|e| {
         conflict_on_field(e, "department_name_taken", "name", "the institution has a department of this name")
     })?;
+    crate::record::registry::mirror(
+        &mut tx,
+        consortium_id,
+        crate::record::registry::Mirror::Department(&department),
+        Some(actor.user_id),
+        ctx.clock.now(),
+    )
+    .await?;
     audit::record(ctx, &mut tx, actor, consortium_id, basis, Event::on("update", "department", id)).await?;
     tx.commit().await?;
     Ok(department)
@@ -365,6 +397,14 @@ pub async fn create_staff(
     staff_store::insert(&mut tx, &staff).await.map_err(|e| {
         conflict_on_field(e, "staff_code_taken", "code", "another staff member has this number")
     })?;
+    crate::record::registry::mirror(
+        &mut tx,
+        consortium_id,
+        crate::record::registry::Mirror::Staff(&staff),
+        Some(actor.user_id),
+        ctx.clock.now(),
+    )
+    .await?;
     staff_store::insert_title(&mut tx, consortium_id, staff.id, &title).await?;
     audit::record(ctx, &mut tx, actor, consortium_id, basis, Event::on("create", "staff", staff.id)).await?;
     tx.commit().await?;
@@ -408,6 +448,14 @@ pub async fn update_staff(
     staff_store::update(&mut tx, &staff).await.map_err(|e| {
         conflict_on_field(e, "staff_code_taken", "code", "another staff member has this number")
     })?;
+    crate::record::registry::mirror(
+        &mut tx,
+        consortium_id,
+        crate::record::registry::Mirror::Staff(&staff),
+        Some(actor.user_id),
+        ctx.clock.now(),
+    )
+    .await?;
     if title_changed {
         staff_store::insert_title(&mut tx, consortium_id, id, &title).await.map_err(|e| {
             conflict_on_field(e, "title_same_day", "title_since", "the title already changed on that day")
@@ -509,6 +557,14 @@ pub async fn create_posting(
         created_at: ctx.clock.now(),
     };
     staff_store::insert_posting(&mut tx, &posting).await?;
+    crate::record::registry::mirror(
+        &mut tx,
+        consortium_id,
+        crate::record::registry::Mirror::Posting(&posting),
+        Some(actor.user_id),
+        ctx.clock.now(),
+    )
+    .await?;
     audit::record(ctx, &mut tx, actor, consortium_id, basis, Event::on("create", "posting", posting.id))
         .await?;
     tx.commit().await?;
@@ -556,6 +612,14 @@ pub async fn update_posting(
         ..old
     };
     staff_store::update_posting(&mut tx, &posting).await?;
+    crate::record::registry::mirror(
+        &mut tx,
+        consortium_id,
+        crate::record::registry::Mirror::Posting(&posting),
+        Some(actor.user_id),
+        ctx.clock.now(),
+    )
+    .await?;
     audit::record(ctx, &mut tx, actor, consortium_id, basis, Event::on("update", "posting", id)).await?;
     tx.commit().await?;
     Ok(posting)

@@ -94,6 +94,17 @@ pub async fn load_organisation(
         staff::insert_posting(&mut tx, p).await?;
         tick(1, &mut progress);
     }
+    // The registry as FHIR Organization / Practitioner / PractitionerRole.
+    use crate::record::registry::{Mirror, mirror_all};
+    let mirrors: Vec<Mirror<'_>> = seed
+        .institutions
+        .iter()
+        .map(Mirror::Institution)
+        .chain(seed.departments.iter().map(Mirror::Department))
+        .chain(seed.staff.iter().map(|(s, _)| Mirror::Staff(s)))
+        .chain(seed.postings.iter().map(Mirror::Posting))
+        .collect();
+    mirror_all(&mut tx, c.id, &mirrors, c.created_at).await?;
     tx.commit().await?;
     Ok(())
 }

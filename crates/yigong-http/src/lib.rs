@@ -32,7 +32,8 @@ pub type AppState = Arc<Ctx>;
     tags((name = "registry", description = "Consortia, institutions, departments, staff and postings"),
          (name = "auth", description = "Tokens, the caller's account, break-glass"),
          (name = "access", description = "User administration and the audit trail"),
-         (name = "system", description = "Health and description of the service"))
+         (name = "system", description = "Health and description of the service"),
+         (name = "fhir", description = "HL7 FHIR R4 (4.0.1): the shared health record; bodies are application/fhir+json, errors OperationOutcome"))
 )]
 struct ApiDoc;
 
@@ -66,6 +67,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::users::router())
         .merge(routes::audit::router())
         .merge(routes::mpi::router())
+        .merge(routes::fhir::router())
         .split_for_parts()
 }
 

@@ -10,6 +10,7 @@ pub mod consortium;
 mod db;
 pub mod department;
 mod error;
+pub mod fhir;
 pub mod institution;
 pub mod mpi;
 pub mod population;
@@ -43,6 +44,12 @@ pub const TENANT_TABLES: &[&str] = &[
     "mpi_candidate",
     "mpi_model",
     "mpi_block_key",
+    "fhir_resource",
+    "fhir_history",
+    "fhir_token",
+    "fhir_string",
+    "fhir_date",
+    "fhir_reference",
 ];
 
 /// The account directory: global because a login name is resolved before any consortium is

@@ -29,6 +29,8 @@ pub(crate) mod stream {
     pub const VILLAGE_BASE: u64 = 1 << 32;
     /// Registrations of the residents of village `i` use stream `REGISTRATION_BASE + i`.
     pub const REGISTRATION_BASE: u64 = 2 << 32;
+    /// The clinical year of the residents of village `i` uses stream `CLINICAL_BASE + i`.
+    pub const CLINICAL_BASE: u64 = 3 << 32;
 }
 
 /// The stream `stream` of the seed `seed`.

@@ -66,3 +66,23 @@ pub async fn db(backend: Backend) -> Option<TestDb> {
 pub fn ci_strict() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
+
+/// The unpacked official FHIR R4 package (`hl7.fhir.r4.examples` 4.0.1) that
+/// `scripts/fhir-package` fetches and `scripts/test` names in `YIGONG_FHIR_PACKAGE`.
+/// `None` (the caller skips, saying so) when it is not there, unless [`ci_strict`]: then the
+/// test fails.
+pub fn fhir_package() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("YIGONG_FHIR_PACKAGE").map(std::path::PathBuf::from);
+    match dir {
+        Some(d) if d.join("package.json").is_file() => Some(d),
+        other => {
+            let why = match other {
+                Some(d) => format!("YIGONG_FHIR_PACKAGE={} holds no package.json", d.display()),
+                None => "YIGONG_FHIR_PACKAGE is not set".to_owned(),
+            };
+            assert!(!ci_strict(), "the FHIR R4 package is needed under CI: {why} (run scripts/fhir-package)");
+            eprintln!("skipped: {why} (run scripts/fhir-package)");
+            None
+        }
+    }
+}

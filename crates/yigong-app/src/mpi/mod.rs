@@ -386,8 +386,51 @@ pub async fn register(
         registered_at: now,
         registered_by: Some(actor.user_id),
     };
-    let prepared = prepare(&row, today);
-    let matches = find_matches(ctx, &mut tx, consortium, &model, &prepared).await?;
+    let linked =
+        link_new_record(ctx, &mut tx, consortium, &model, &row, choice, Some(actor.user_id), now).await?;
+    let (person_id, method, matches, queued) =
+        (linked.person_id, linked.method, linked.matches, linked.queued);
+    let mut event = Event::on("create", "mpi_record", row_id);
+    event.patient_id = Some(person_id.as_uuid());
+    event.detail = Some(format!("method={} matches={} queued={}", method.as_str(), matches.len(), queued));
+    audit::record(ctx, &mut tx, actor, consortium, basis, event).await?;
+    tx.commit().await?;
+    Ok(Registered {
+        record_id: row_id,
+        local_id,
+        person_id,
+        method,
+        matches,
+        queued,
+        warnings: registration.warnings.iter().map(|w| w.as_str()).collect(),
+    })
+}
+
+/// What linking a new record did.
+pub(crate) struct Linked {
+    pub person_id: PersonId,
+    pub method: store::LinkMethod,
+    pub matches: Vec<Match>,
+    pub queued: usize,
+}
+
+/// Stores a new record and links it: searches the index, links by `choice`, queues the other
+/// matches for review and indexes its blocking keys, all in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn link_new_record(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    model: &Model,
+    row: &RecordRow,
+    choice: RegistrarChoice,
+    actor_id: Option<uuid::Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Linked, AppError> {
+    let today = now.date_naive();
+    let row_id = row.record_id;
+    let prepared = prepare(row, today);
+    let matches = find_matches(ctx, tx, consortium, model, &prepared).await?;
     let version = model.parameters().version.clone();
     let (person_id, method, score, new_person) = match choice {
         RegistrarChoice::Person(p) => match matches.iter().find(|m| m.person_id == p) {
@@ -407,19 +450,17 @@ pub async fn register(
         },
         RegistrarChoice::NewPerson => (PersonId::new_v7(), store::LinkMethod::New, None, true),
     };
-    store::insert_records(&mut tx, consortium, std::slice::from_ref(&row), now).await.map_err(
-        |e| match e {
-            yigong_store::StoreError::Conflict { .. } => yigong_domain::Invalid::one(
-                "local_id",
-                "local_id_taken",
-                "this patient number is already registered at the institution",
-            )
-            .into(),
-            other => AppError::from(other),
-        },
-    )?;
+    store::insert_records(tx, consortium, std::slice::from_ref(row), now).await.map_err(|e| match e {
+        yigong_store::StoreError::Conflict { .. } => yigong_domain::Invalid::one(
+            "local_id",
+            "local_id_taken",
+            "this patient number is already registered at the institution",
+        )
+        .into(),
+        other => AppError::from(other),
+    })?;
     if new_person {
-        store::insert_persons(&mut tx, consortium, &[person_id], now).await?;
+        store::insert_persons(tx, consortium, &[person_id], now).await?;
     }
     let link = store::NewLink {
         record_id: row_id,
@@ -427,39 +468,25 @@ pub async fn register(
         method,
         score,
         rule_version: score.map(|_| version.clone()),
-        actor_id: Some(actor.user_id),
+        actor_id,
         reason: None,
         operation_id: None,
     };
-    store::insert_links(&mut tx, consortium, &[link], now).await?;
+    store::insert_links(tx, consortium, &[link], now).await?;
     // Every match that is now a different person waits for a steward.
     let queued: Vec<store::CandidateRow> = matches
         .iter()
         .filter(|m| m.person_id != person_id)
         .map(|m| candidate_row(row_id, m.record.record_id, &m.result, now))
         .collect();
-    store::insert_candidates(&mut tx, consortium, &queued).await?;
+    store::insert_candidates(tx, consortium, &queued).await?;
     let keys: Vec<(i64, PatientRecordId)> =
         yigong_mpi::block::record_keys(&model.config().blocking, &prepared)
             .into_iter()
             .map(|k| (k, row_id))
             .collect();
-    store::insert_block_keys(&mut tx, consortium, &keys).await?;
-    let mut event = Event::on("create", "mpi_record", row_id);
-    event.patient_id = Some(person_id.as_uuid());
-    event.detail =
-        Some(format!("method={} matches={} queued={}", method.as_str(), matches.len(), queued.len()));
-    audit::record(ctx, &mut tx, actor, consortium, basis, event).await?;
-    tx.commit().await?;
-    Ok(Registered {
-        record_id: row_id,
-        local_id,
-        person_id,
-        method,
-        matches,
-        queued: queued.len(),
-        warnings: registration.warnings.iter().map(|w| w.as_str()).collect(),
-    })
+    store::insert_block_keys(tx, consortium, &keys).await?;
+    Ok(Linked { person_id, method, matches, queued: queued.len() })
 }
 
 fn registration_values(r: &yigong_domain::patient::Registration) -> Values {
@@ -497,7 +524,7 @@ fn generated_local_id(id: PatientRecordId) -> String {
 /// The source of an institution's own registrations: the one tied to the institution (an
 /// import under its code is tied to it), else created on first use under its code (or, if an
 /// unrelated source took that code, `CODE/his`).
-async fn institution_source(
+pub(crate) async fn institution_source(
     tx: &mut Tx,
     consortium: ConsortiumId,
     institution: InstitutionId,

@@ -1,6 +1,7 @@
 //! API tests: the real router in-process (`oneshot`), on SQLite and PostgreSQL.
 
 mod auth;
+mod fhir;
 mod helpers;
 mod matrix;
 mod mpi;
@@ -43,4 +44,10 @@ on_both! {
     login_form_token => crate::auth::login_form_needs_its_own_token,
     no_escalation => crate::auth::no_escalation_through_accounts_or_postings,
     mpi_api => crate::mpi::import_match_register_read,
+    fhir_crud => crate::fhir::create_read_version_delete,
+    fhir_transaction => crate::fhir::transaction_rewrites_and_rolls_back,
+    fhir_search => crate::fhir::search_pages_filters_and_includes,
+    fhir_bad_input => crate::fhir::bad_input_is_refused_and_nothing_stored,
+    fhir_match => crate::fhir::patient_match,
+    fhir_examples => crate::fhir::official_examples_round_trip,
 }

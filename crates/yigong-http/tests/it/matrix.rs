@@ -233,7 +233,34 @@ pub fn rules() -> Vec<Rule> {
             body: decision,
             ..rule("post", "/api/v1/mpi/review/{record_a}/{record_b}/decision")
         },
+        // FHIR: clinical data is never an administrator's.
+        Rule { public: true, ..rule("get", "/fhir/metadata") },
+        Rule { lacking: Some("system_admin"), body: fhir_bundle, ..rule("post", "/fhir") },
+        Rule { lacking: Some("system_admin"), body: fhir_match, ..rule("post", "/fhir/Patient/$match") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/fhir/{type}") },
+        Rule { lacking: Some("system_admin"), body: fhir_observation, ..rule("post", "/fhir/{type}") },
+        Rule { lacking: Some("system_admin"), ..rule("post", "/fhir/{type}/_search") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/fhir/{type}/{id}") },
+        Rule { lacking: Some("system_admin"), body: fhir_observation, ..rule("put", "/fhir/{type}/{id}") },
+        Rule { lacking: Some("system_admin"), ..rule("delete", "/fhir/{type}/{id}") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/fhir/{type}/{id}/_history") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/fhir/{type}/{id}/_history/{vid}") },
     ]
+}
+
+fn fhir_observation(_: &Ids) -> Value {
+    json!({"resourceType": "Observation", "id": "0190a3c0-0000-7000-8000-000000000006", "status": "final",
+           "code": {"text": "血糖"}, "subject": {"reference": "Patient/0190a3c0-0000-7000-8000-000000000002"}})
+}
+
+fn fhir_bundle(ids: &Ids) -> Value {
+    json!({"resourceType": "Bundle", "type": "transaction",
+           "entry": [{"resource": fhir_observation(ids), "request": {"method": "POST", "url": "Observation"}}]})
+}
+
+fn fhir_match(_: &Ids) -> Value {
+    json!({"resourceType": "Parameters", "parameter": [{"name": "resource",
+           "resource": {"resourceType": "Patient", "name": [{"text": "王芳"}], "birthDate": "1960-01-01"}}]})
 }
 
 /// (method, path) of every rule, sorted.
@@ -256,6 +283,9 @@ fn concrete(path: &str, ids: &Ids) -> String {
         .replace("{record_a}", "0190a3c0-0000-7000-8000-000000000003")
         .replace("{record_b}", "0190a3c0-0000-7000-8000-000000000004")
         .replace("{operation_id}", "0190a3c0-0000-7000-8000-000000000005")
+        .replace("{type}", "Observation")
+        .replace("{id}", "0190a3c0-0000-7000-8000-000000000006")
+        .replace("{vid}", "1")
 }
 
 async fn denied_rows(app: &TestApp, consortia: &[ConsortiumId]) -> usize {
@@ -399,8 +429,15 @@ impl Probe<'_> {
         let before = denied_rows(self.app, self.consortia).await;
         let reply = self.app.send(self.method.clone(), self.uri, token, self.ct, self.text).await;
         assert_eq!(reply.status, status, "{what} as {token:?}: {}", reply.text);
-        assert_eq!(reply.body["error"], code, "{what}: {}", reply.text);
-        assert!(reply.body["message"].is_string(), "{what}: JSON error body");
+        if self.uri.starts_with("/fhir") {
+            // FHIR answers with an OperationOutcome.
+            let issue = if code == "unauthenticated" { "login" } else { "forbidden" };
+            assert_eq!(reply.body["resourceType"], "OperationOutcome", "{what}: {}", reply.text);
+            assert_eq!(reply.body["issue"][0]["code"], issue, "{what}: {}", reply.text);
+        } else {
+            assert_eq!(reply.body["error"], code, "{what}: {}", reply.text);
+            assert!(reply.body["message"].is_string(), "{what}: JSON error body");
+        }
         let after = denied_rows(self.app, self.consortia).await;
         assert_eq!(after, before + 1, "{what}: the refusal is audited once");
     }

@@ -1,6 +1,7 @@
 //! Tests of the synthetic county: everything generated passes the domain's validators, the
 //! output is deterministic, and counts and proportions are those of DESIGN.md §10.1.
 
+mod clinical;
 mod dispatch;
 mod export;
 mod mistakes;

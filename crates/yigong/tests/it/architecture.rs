@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 const ALLOWED: &[(&str, &[&str])] = &[
     ("yigong-domain", &[]),
     ("yigong-store", &["yigong-domain"]),
-    ("yigong-app", &["yigong-domain", "yigong-store", "yigong-mpi"]),
-    ("yigong-http", &["yigong-domain", "yigong-app"]),
+    ("yigong-app", &["yigong-domain", "yigong-store", "yigong-mpi", "yigong-fhir"]),
+    ("yigong-http", &["yigong-domain", "yigong-app", "yigong-fhir"]),
     ("yigong-synth", &["yigong-domain"]),
     ("yigong-mpi", &["yigong-domain"]),
+    ("yigong-fhir", &[]),
     ("yigong-testkit", &["yigong-domain", "yigong-store"]),
     ("yigong", &["yigong-domain", "yigong-store", "yigong-app", "yigong-http", "yigong-synth", "yigong-mpi"]),
 ];
