@@ -32,7 +32,8 @@ CREATE TABLE fhir_resource (
 CREATE INDEX fhir_resource_updated ON fhir_resource (consortium_id, resource_type, last_updated_ms);
 CREATE INDEX fhir_resource_timeline ON fhir_resource (consortium_id, record_id, occurred_ms);
 
--- Every version ever stored (FHIR history, vread); a delete is a version without a body.
+-- Every version ever stored (FHIR history, vread). `body` holds superseded versions; the current
+-- version's body is the one in fhir_resource (stored once), and a delete has none.
 CREATE TABLE fhir_history (
     consortium_id   BLOB NOT NULL,
     resource_type   TEXT NOT NULL,
@@ -47,9 +48,10 @@ CREATE TABLE fhir_history (
     FOREIGN KEY (consortium_id, resource_type, resource_id)
         REFERENCES fhir_resource (consortium_id, resource_type, resource_id)
 );
-CREATE INDEX fhir_history_time ON fhir_history (consortium_id, last_updated_ms);
 
--- Search index, one table per parameter type; rows of the current version only.
+-- Search index, one table per parameter type; rows of the current version only. A resource's
+-- rows are derived from its body, so a new version deletes the old rows by value (no second
+-- index per table).
 CREATE TABLE fhir_token (
     consortium_id BLOB NOT NULL,
     resource_type TEXT NOT NULL,
@@ -59,7 +61,6 @@ CREATE TABLE fhir_token (
     resource_id   TEXT NOT NULL,
     PRIMARY KEY (consortium_id, resource_type, param, code, system, resource_id)
 ) WITHOUT ROWID;
-CREATE INDEX fhir_token_owner ON fhir_token (consortium_id, resource_type, resource_id);
 
 CREATE TABLE fhir_string (
     consortium_id BLOB NOT NULL,
@@ -69,7 +70,6 @@ CREATE TABLE fhir_string (
     resource_id   TEXT NOT NULL,
     PRIMARY KEY (consortium_id, resource_type, param, value, resource_id)
 ) WITHOUT ROWID;
-CREATE INDEX fhir_string_owner ON fhir_string (consortium_id, resource_type, resource_id);
 
 CREATE TABLE fhir_date (
     consortium_id BLOB NOT NULL,
@@ -80,7 +80,6 @@ CREATE TABLE fhir_date (
     resource_id   TEXT NOT NULL,
     PRIMARY KEY (consortium_id, resource_type, param, start_ms, end_ms, resource_id)
 ) WITHOUT ROWID;
-CREATE INDEX fhir_date_owner ON fhir_date (consortium_id, resource_type, resource_id);
 
 CREATE TABLE fhir_reference (
     consortium_id BLOB NOT NULL,
@@ -91,7 +90,6 @@ CREATE TABLE fhir_reference (
     resource_id   TEXT NOT NULL,
     PRIMARY KEY (consortium_id, resource_type, param, target_id, target_type, resource_id)
 ) WITHOUT ROWID;
-CREATE INDEX fhir_reference_owner ON fhir_reference (consortium_id, resource_type, resource_id);
 
 -- Patient search goes to the index's own columns (identifier → resident_id / local_id).
 CREATE INDEX mpi_record_name ON mpi_record (consortium_id, name);

@@ -122,7 +122,18 @@ pub struct Write<'a> {
     pub author: Option<Uuid>,
     /// The index values of the new version (empty for a delete).
     pub index: &'a [IndexRow],
+    /// The index values of the version it replaces, derived from its body, which are deleted
+    /// (the index tables have no per-resource index: a resource's rows are found by value).
+    pub previous_index: &'a [IndexRow],
 }
+
+/// A history row with its body: stored in the row for superseded versions, taken from the
+/// current row for the current version (so the current body is stored once).
+const HISTORY_SELECT: &str = "SELECT h.resource_type, h.resource_id, h.version_id, h.last_updated_ms, h.method, \
+     CASE WHEN h.body IS NOT NULL THEN h.body \
+          WHEN h.method <> 'DELETE' AND r.version_id = h.version_id THEN r.body END AS body \
+     FROM fhir_history h JOIN fhir_resource r ON r.consortium_id = h.consortium_id \
+     AND r.resource_type = h.resource_type AND r.resource_id = h.resource_id";
 
 const COLUMNS: &str = "resource_type, resource_id, version_id, last_updated_ms, deleted, institution_id, \
                        record_id, occurred_ms, registry_kind, body";
@@ -173,9 +184,10 @@ pub async fn version(
     id: &str,
     version_id: i64,
 ) -> Result<Option<HistoryRow>, StoreError> {
-    const SQL: &str = "SELECT resource_type, resource_id, version_id, last_updated_ms, method, body FROM fhir_history \
-                       WHERE consortium_id = $1 AND resource_type = $2 AND resource_id = $3 AND version_id = $4";
-    Ok(on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).bind(resource_type).bind(id)
+    let sql = format!(
+        "{HISTORY_SELECT} WHERE h.consortium_id = $1 AND h.resource_type = $2 AND h.resource_id = $3 AND h.version_id = $4"
+    );
+    Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(consortium.as_uuid()).bind(resource_type).bind(id)
         .bind(version_id).fetch_optional(conn).await)?)
 }
 
@@ -191,19 +203,20 @@ pub async fn history(
     offset: i64,
 ) -> Result<Vec<HistoryRow>, StoreError> {
     let mut q = Sql::new(tx.backend());
-    q.push("SELECT resource_type, resource_id, version_id, last_updated_ms, method, body FROM fhir_history WHERE consortium_id = ");
+    q.push(HISTORY_SELECT);
+    q.push(" WHERE h.consortium_id = ");
     q.bind(Bind::Uuid(consortium.as_uuid()));
-    q.push(" AND resource_type = ");
+    q.push(" AND h.resource_type = ");
     q.bind(Bind::Text(resource_type.to_owned()));
     if let Some(id) = id {
-        q.push(" AND resource_id = ");
+        q.push(" AND h.resource_id = ");
         q.bind(Bind::Text(id.to_owned()));
     }
     if let Some(since) = since_ms {
-        q.push(" AND last_updated_ms >= ");
+        q.push(" AND h.last_updated_ms >= ");
         q.bind(Bind::I64(since));
     }
-    q.push(" ORDER BY last_updated_ms DESC, resource_id, version_id DESC LIMIT ");
+    q.push(" ORDER BY h.last_updated_ms DESC, h.resource_id, h.version_id DESC LIMIT ");
     q.bind(Bind::I64(limit));
     q.push(" OFFSET ");
     q.bind(Bind::I64(offset));
@@ -227,6 +240,12 @@ pub async fn put(tx: &mut Tx, consortium: ConsortiumId, write: Write<'_>) -> Res
             .execute(conn).await.map(drop))
         .map_err(|e| classify(e, "fhir_resource_exists"))?;
     } else {
+        // The version being superseded keeps its body in its history row from now on.
+        const KEEP: &str = "UPDATE fhir_history SET body = (SELECT r.body FROM fhir_resource r \
+                            WHERE r.consortium_id = $1 AND r.resource_type = $2 AND r.resource_id = $3) \
+                            WHERE consortium_id = $1 AND resource_type = $2 AND resource_id = $3 AND version_id = $4";
+        on_tx!(tx, conn => sqlx::query(KEEP).bind(c).bind(&r.resource_type).bind(&r.resource_id)
+            .bind(r.version_id - 1).execute(conn).await.map(drop))?;
         const SQL: &str = "UPDATE fhir_resource SET version_id = $4, last_updated_ms = $5, deleted = $6, \
                            institution_id = $7, record_id = $8, occurred_ms = $9, registry_kind = $10, body = $11 \
                            WHERE consortium_id = $1 AND resource_type = $2 AND resource_id = $3 AND version_id = $12";
@@ -238,14 +257,15 @@ pub async fn put(tx: &mut Tx, consortium: ConsortiumId, write: Write<'_>) -> Res
         if done != 1 {
             return Err(StoreError::Conflict { rule: "fhir_version_conflict" });
         }
-        delete_index(tx, consortium, &r.resource_type, &r.resource_id).await?;
+        delete_index(tx, consortium, &r.resource_type, &r.resource_id, write.previous_index).await?;
     }
     const HISTORY: &str = "INSERT INTO fhir_history (consortium_id, resource_type, resource_id, version_id, \
                            last_updated_ms, method, author_user_id, institution_id, body) \
                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    // The current version's body is read from fhir_resource (see HISTORY_SELECT).
     on_tx!(tx, conn => sqlx::query(HISTORY).bind(c).bind(&r.resource_type).bind(&r.resource_id)
         .bind(r.version_id).bind(r.last_updated_ms).bind(write.method).bind(write.author)
-        .bind(r.institution_id).bind(&r.body).execute(conn).await.map(drop))
+        .bind(r.institution_id).bind(None::<String>).execute(conn).await.map(drop))
     .map_err(|e| classify(e, "fhir_version_conflict"))?;
     insert_index(tx, consortium, &r.resource_type, &r.resource_id, write.index).await
 }
@@ -284,7 +304,7 @@ pub async fn insert_many(
             let mut q = sqlx::query(&sql);
             for (r, _) in chunk {
                 q = q.bind(c).bind(&r.resource_type).bind(&r.resource_id).bind(r.version_id)
-                    .bind(r.last_updated_ms).bind("POST").bind(author).bind(r.institution_id).bind(&r.body);
+                    .bind(r.last_updated_ms).bind("POST").bind(author).bind(r.institution_id).bind(None::<String>);
             }
             q.execute(conn).await.map(drop)
         })?;
@@ -394,13 +414,37 @@ async fn delete_index(
     consortium: ConsortiumId,
     resource_type: &str,
     id: &str,
+    rows: &[IndexRow],
 ) -> Result<(), StoreError> {
-    for table in ["fhir_token", "fhir_string", "fhir_date", "fhir_reference"] {
-        let sql = format!(
-            "DELETE FROM {table} WHERE consortium_id = $1 AND resource_type = $2 AND resource_id = $3"
-        );
-        on_tx!(tx, conn => sqlx::query(&sql).bind(consortium.as_uuid()).bind(resource_type).bind(id)
-            .execute(conn).await.map(drop))?;
+    let c = consortium.as_uuid();
+    for row in rows {
+        let done = match row {
+            IndexRow::Token { param, system, code } => {
+                const SQL: &str = "DELETE FROM fhir_token WHERE consortium_id = $1 AND resource_type = $2 \
+                                   AND param = $3 AND code = $4 AND system = $5 AND resource_id = $6";
+                on_tx!(tx, conn => sqlx::query(SQL).bind(c).bind(resource_type).bind(param).bind(code)
+                    .bind(system).bind(id).execute(conn).await.map(drop))
+            }
+            IndexRow::String { param, value } => {
+                const SQL: &str = "DELETE FROM fhir_string WHERE consortium_id = $1 AND resource_type = $2 \
+                                   AND param = $3 AND value = $4 AND resource_id = $5";
+                on_tx!(tx, conn => sqlx::query(SQL).bind(c).bind(resource_type).bind(param).bind(value)
+                    .bind(id).execute(conn).await.map(drop))
+            }
+            IndexRow::Date { param, start_ms, end_ms } => {
+                const SQL: &str = "DELETE FROM fhir_date WHERE consortium_id = $1 AND resource_type = $2 \
+                                   AND param = $3 AND start_ms = $4 AND end_ms = $5 AND resource_id = $6";
+                on_tx!(tx, conn => sqlx::query(SQL).bind(c).bind(resource_type).bind(param).bind(start_ms)
+                    .bind(end_ms).bind(id).execute(conn).await.map(drop))
+            }
+            IndexRow::Reference { param, target_type, target_id } => {
+                const SQL: &str = "DELETE FROM fhir_reference WHERE consortium_id = $1 AND resource_type = $2 \
+                                   AND param = $3 AND target_id = $4 AND target_type = $5 AND resource_id = $6";
+                on_tx!(tx, conn => sqlx::query(SQL).bind(c).bind(resource_type).bind(param).bind(target_id)
+                    .bind(target_type).bind(id).execute(conn).await.map(drop))
+            }
+        };
+        done?;
     }
     Ok(())
 }

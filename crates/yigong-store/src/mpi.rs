@@ -985,3 +985,15 @@ pub async fn linked_local_ids(
         on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_all(conn).await)?;
     Ok(rows.into_iter().map(|(p, s, l, m)| (PersonId::from_uuid(p), s, l, m)).collect())
 }
+
+/// `(source code, local id, record id)` of every record: how a loader finds the record a
+/// source's own patient number names.
+pub async fn record_keys(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+) -> Result<Vec<(String, String, Uuid)>, StoreError> {
+    const SQL: &str = "SELECT s.code, r.local_id, r.record_id FROM mpi_record r \
+                       JOIN mpi_source s ON s.consortium_id = r.consortium_id AND s.source_id = r.source_id \
+                       WHERE r.consortium_id = $1";
+    Ok(on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_all(conn).await)?)
+}

@@ -102,6 +102,7 @@ pub async fn synthetic_county(ctx: &Ctx, config: &Config) -> anyhow::Result<yigo
     progress.set(loaded.min(u64::from(cfg.residents)));
     progress.finish();
     load_registrations(ctx, &cfg, &org).await?;
+    load_clinical_year(ctx, &cfg, &org).await?;
     tracing::info!(
         institutions = org.institutions.len(),
         staff = org.staff.len(),
@@ -165,5 +166,63 @@ async fn load_registrations(
         queued = report.queued,
         "patient index loaded and matched"
     );
+    Ok(())
+}
+
+/// Loads one year of the county's clinical activity (encounters, diagnoses, observations,
+/// reports, prescriptions, allergies, discharge summaries) into the shared record, each
+/// resource about the registration of its patient at the facility where it happened.
+async fn load_clinical_year(
+    ctx: &Ctx,
+    cfg: &SynthConfig,
+    org: &yigong_synth::Organisation,
+) -> anyhow::Result<()> {
+    use std::collections::HashMap;
+
+    use yigong_app::record::{BulkResource, load_bulk};
+
+    let consortium = org.consortium.id;
+    let mut tx = ctx.db.begin().await?;
+    let keys: HashMap<(String, String), uuid::Uuid> = yigong_store::mpi::record_keys(&mut tx, consortium)
+        .await?
+        .into_iter()
+        .map(|(source, local, record)| ((source, local), record))
+        .collect();
+    tx.commit().await?;
+    let started = Instant::now();
+    let villages = org
+        .divisions
+        .iter()
+        .filter(|d| d.code.as_str().len() == 12 && !d.code.as_str().ends_with("000"))
+        .count();
+    let mut progress = Progress::new("clinical year (villages)", villages as u64);
+    let (mut batch, mut loaded, mut done) = (Vec::new(), 0usize, 0u64);
+    for village in yigong_synth::clinical(cfg, org) {
+        for r in village.resources {
+            let record = keys.get(&(r.patient_source.clone(), r.patient_local_id.clone())).copied();
+            let mut body = r.body;
+            if let (Some(record), Some(element)) =
+                (record, yigong_fhir::resource::patient_element(r.resource_type))
+            {
+                body[element]["reference"] = serde_json::Value::String(format!("Patient/{record}"));
+            }
+            batch.push(BulkResource {
+                resource_type: r.resource_type,
+                id: r.id.to_string(),
+                institution: Some(r.institution_id),
+                record,
+                body,
+            });
+        }
+        done += 1;
+        if batch.len() >= 50_000 {
+            loaded += load_bulk(ctx, consortium, std::mem::take(&mut batch)).await?;
+            progress.set(done.min(villages as u64));
+        }
+    }
+    loaded += load_bulk(ctx, consortium, batch).await?;
+    progress.set(villages as u64);
+    progress.finish();
+    tracing::info!(resources = loaded, seconds = started.elapsed().as_secs_f64(), "clinical year loaded");
     Ok(())
 }

@@ -269,11 +269,20 @@ fn validate(resource: &Value, expected: &str) -> Result<(), FhirError> {
     if issues.is_empty() { Ok(()) } else { Err(FhirError::Invalid(issues)) }
 }
 
-/// The index rows of a resource's documented search parameters.
-fn index_rows(resource: &Value) -> Vec<IndexRow> {
+/// The parameter whose index rows answer `code` on `ty`: `patient` is the `subject` that is a
+/// Patient wherever a type has both, so its rows are not stored twice.
+pub(crate) fn index_alias(ty: &str, code: &str) -> Option<&'static str> {
+    (code == "patient" && yigong_fhir::search::param(ty, "subject").is_some()).then_some("subject")
+}
+
+/// The index rows of a resource's documented search parameters (`_id` and `_lastUpdated` are
+/// columns of the resource row; `patient` is answered by `subject`).
+pub(crate) fn index_rows(resource: &Value) -> Vec<IndexRow> {
     use yigong_fhir::search::IndexValue as V;
+    let ty = resource.get("resourceType").and_then(Value::as_str).unwrap_or_default();
     yigong_fhir::search::extract(resource)
         .into_iter()
+        .filter(|e| !e.param.starts_with('_') && index_alias(ty, e.param).is_none())
         .filter_map(|e| {
             let param = e.param.to_string();
             Some(match e.value {
@@ -316,6 +325,15 @@ fn occurred_ms(resource_type: &str, index: &[IndexRow]) -> Option<i64> {
             _ => None,
         })
     })
+}
+
+/// The index rows of the version a write replaces (none for a new or deleted resource).
+pub(crate) fn previous_index(existing: Option<&ResourceRow>) -> Vec<IndexRow> {
+    existing
+        .and_then(|r| r.body.as_deref())
+        .and_then(|b| yigong_fhir::json::parse(b.as_bytes()).ok())
+        .map(|v| index_rows(&v))
+        .unwrap_or_default()
 }
 
 /// The patient a resource is about and its owner, worked out before a write.
@@ -683,7 +701,13 @@ pub(crate) async fn write_in(
     store::put(
         tx,
         consortium,
-        store::Write { row: &row, method, author: Some(actor.user_id), index: &index },
+        store::Write {
+            row: &row,
+            method,
+            author: Some(actor.user_id),
+            index: &index,
+            previous_index: &previous_index(existing.as_ref()),
+        },
     )
     .await?;
     let mut event = Event::on(if existing.is_some() { "update" } else { "create" }, ty, &id);
@@ -833,6 +857,7 @@ pub(crate) async fn delete_in(
     };
     let basis = authorize_write(ctx, actor, ty, id, &owner).await?;
     let now = ctx.clock.now();
+    let previous = previous_index(Some(&existing));
     let row = ResourceRow {
         version_id: existing.version_id + 1,
         last_updated_ms: now.timestamp_millis(),
@@ -843,7 +868,13 @@ pub(crate) async fn delete_in(
     store::put(
         tx,
         consortium,
-        store::Write { row: &row, method: "DELETE", author: Some(actor.user_id), index: &[] },
+        store::Write {
+            row: &row,
+            method: "DELETE",
+            author: Some(actor.user_id),
+            index: &[],
+            previous_index: &previous,
+        },
     )
     .await?;
     let mut event = Event::on("delete", ty, id);
@@ -861,4 +892,59 @@ pub async fn search(
 ) -> Result<SearchResult, FhirError> {
     let ty = check_type(resource_type)?;
     query::search(ctx, actor, ty, params).await
+}
+
+/// A resource loaded in bulk (the synthetic county, imports): valid, with its owner and patient
+/// already known.
+#[derive(Debug, Clone)]
+pub struct BulkResource {
+    /// Resource type.
+    pub resource_type: &'static str,
+    /// Logical id.
+    pub id: String,
+    /// Owning institution.
+    pub institution: Option<InstitutionId>,
+    /// The patient record it is about.
+    pub record: Option<Uuid>,
+    /// The resource.
+    pub body: Value,
+}
+
+/// Stores new resources in one transaction (version 1 each), indexed like any other write.
+/// For loaders that run as the console; no per-resource audit row (the load is one event).
+pub async fn load_bulk(
+    ctx: &Ctx,
+    consortium: ConsortiumId,
+    resources: Vec<BulkResource>,
+) -> Result<usize, AppError> {
+    let now = ctx.clock.now();
+    let n = resources.len();
+    let rows = tokio::task::spawn_blocking(move || {
+        resources
+            .into_iter()
+            .map(|mut r| {
+                res::set_id_and_meta(&mut r.body, &r.id, 1, now);
+                let index = index_rows(&r.body);
+                let row = ResourceRow {
+                    resource_type: r.resource_type.to_owned(),
+                    resource_id: r.id,
+                    version_id: 1,
+                    last_updated_ms: now.timestamp_millis(),
+                    deleted: false,
+                    institution_id: r.institution.map(|i| i.as_uuid()),
+                    record_id: r.record,
+                    occurred_ms: occurred_ms(r.resource_type, &index),
+                    registry_kind: None,
+                    body: Some(serde_json::to_string(&r.body).expect("a JSON value serialises")),
+                };
+                (row, index)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| AppError::Store(yigong_store::StoreError::Config(format!("indexing task failed: {e}"))))?;
+    let mut tx = ctx.db.begin_write().await?;
+    store::insert_many(&mut tx, consortium, &rows, None).await?;
+    tx.commit().await?;
+    Ok(n)
 }

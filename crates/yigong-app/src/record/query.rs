@@ -288,7 +288,14 @@ fn one_condition(
                 Some(m) if param.targets.iter().any(|t| t == m) => Some(m.to_owned()),
                 Some(m) => return Err(unsupported(m)),
             };
-            Condition::Reference { param: code.to_owned(), target_type, target_id: id }
+            match super::index_alias(&param.resource_type, code) {
+                Some(alias) => Condition::Reference {
+                    param: alias.to_owned(),
+                    target_type: Some("Patient".into()),
+                    target_id: id,
+                },
+                None => Condition::Reference { param: code.to_owned(), target_type, target_id: id },
+            }
         }
         QueryValue::Uri(u) => {
             Condition::Token { param: code.to_owned(), system: Some(String::new()), code: Some(u) }
@@ -363,10 +370,13 @@ pub(crate) async fn search(
         let ids: Vec<String> = matches.iter().map(|r| r.resource_id.clone()).collect();
         let mut seen = BTreeSet::new();
         for (param, target) in &parsed.includes {
-            let refs = store::references_of(&mut tx, consortium, ty, &ids, &param.code).await?;
+            let indexed = super::index_alias(ty, &param.code).unwrap_or(&param.code);
+            let refs = store::references_of(&mut tx, consortium, ty, &ids, indexed).await?;
             let mut by_type: HashMap<String, Vec<String>> = HashMap::new();
+            let only =
+                target.clone().or_else(|| super::index_alias(ty, &param.code).map(|_| "Patient".to_owned()));
             for (_, target_type, target_id) in refs {
-                if target.as_ref().is_some_and(|t| *t != target_type) || static_type(&target_type).is_none() {
+                if only.as_ref().is_some_and(|t| *t != target_type) || static_type(&target_type).is_none() {
                     continue;
                 }
                 if seen.insert((target_type.clone(), target_id.clone())) {

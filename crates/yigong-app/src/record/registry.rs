@@ -210,7 +210,13 @@ pub(crate) async fn mirror(
     };
     let (row, index) = row_for(&mirror, version, now);
     let method = if existing.is_some() { "PUT" } else { "POST" };
-    store::put(tx, consortium, store::Write { row: &row, method, author, index: &index }).await?;
+    let previous = super::previous_index(existing.as_ref());
+    store::put(
+        tx,
+        consortium,
+        store::Write { row: &row, method, author, index: &index, previous_index: &previous },
+    )
+    .await?;
     Ok(())
 }
 

@@ -23,6 +23,7 @@ mod mpi_labels;
 mod pages;
 mod patients;
 mod person;
+mod record;
 mod review;
 
 pub use i18n::{Lang, Tr};
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/{id}", get(pages::staff))
         .route("/patients/register", get(patients::register_form).post(patients::register))
         .route("/patients/{id}", get(person::person))
+        .route("/patients/{id}/record", get(record::patient_record))
         .route("/patients/{id}/{action}", post(person::person_action))
         .route("/mpi/review", get(review::review))
         .route("/mpi/review/decide", post(review::decide))

@@ -4,6 +4,7 @@
 
 mod pages;
 mod patients;
+mod record;
 
 use std::net::SocketAddr;
 
@@ -171,4 +172,5 @@ on_both! {
         [crate::patients::seed_population],
     review_queue => crate::patients::steward_merges_a_pair_then_undoes_it [crate::patients::queue_a_pair],
     list_import => crate::patients::steward_imports_a_patient_list,
+    patient_360 => crate::record::township_doctor_reads_the_patients_year [crate::record::seed_record],
 }

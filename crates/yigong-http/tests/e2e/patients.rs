@@ -20,7 +20,7 @@ use crate::{PASSWORD, TestServer};
 /// Linux takes it from the environment, not `--lang`): month, day, year under English;
 /// year, month, day under Chinese (the year part takes six digits, so → moves on). The order
 /// that gave the right date in the form sent back is kept.
-async fn fill_birth_date_and_search(page: &Browser, iso: &str) {
+pub(crate) async fn fill_birth_date_and_search(page: &Browser, iso: &str) {
     let (year, month, day) = (&iso[..4], &iso[5..7], &iso[8..10]);
     for keys in [format!("{month}{day}{year}"), format!("{year}\u{E014}{month}\u{E014}{day}")] {
         page.fill_labelled("出生日期", &keys).await;

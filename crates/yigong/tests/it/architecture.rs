@@ -13,7 +13,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("yigong-mpi", &["yigong-domain"]),
     ("yigong-fhir", &[]),
     ("yigong-testkit", &["yigong-domain", "yigong-store"]),
-    ("yigong", &["yigong-domain", "yigong-store", "yigong-app", "yigong-http", "yigong-synth", "yigong-mpi"]),
+    (
+        "yigong",
+        &[
+            "yigong-domain",
+            "yigong-store",
+            "yigong-app",
+            "yigong-http",
+            "yigong-synth",
+            "yigong-mpi",
+            "yigong-fhir",
+        ],
+    ),
 ];
 
 /// Crates the domain may use: no I/O, no runtime, no database, no HTTP.
