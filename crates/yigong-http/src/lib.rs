@@ -33,6 +33,7 @@ pub type AppState = Arc<Ctx>;
          (name = "auth", description = "Tokens, the caller's account, break-glass"),
          (name = "access", description = "User administration and the audit trail"),
          (name = "system", description = "Health and description of the service"),
+         (name = "record", description = "The shared health record: a patient's 360° view"),
          (name = "fhir", description = "HL7 FHIR R4 (4.0.1): the shared health record; bodies are application/fhir+json, errors OperationOutcome"))
 )]
 struct ApiDoc;
@@ -68,6 +69,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::audit::router())
         .merge(routes::mpi::router())
         .merge(routes::fhir::router())
+        .merge(routes::record::router())
         .split_for_parts()
 }
 

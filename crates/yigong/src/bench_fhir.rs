@@ -632,7 +632,7 @@ fn observation(rng: &mut StdRng, subject: &str, encounter: Option<&str>) -> Valu
         }]}],
         "code": {"coding": [{"system": "http://loinc.org", "code": code}], "text": text},
         "subject": {"reference": subject},
-        "effectiveDateTime": format!("2026-{:02}-{:02}T{:02}:{:02}:00+08:00",
+        "effectiveDateTime": format!("2025-{:02}-{:02}T{:02}:{:02}:00+08:00",
             rng.random_range(1..=12), rng.random_range(1..=28), rng.random_range(8..18), rng.random_range(0..60)),
         "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
     });

@@ -171,7 +171,8 @@ async fn load_registrations(
 
 /// Loads one year of the county's clinical activity (encounters, diagnoses, observations,
 /// reports, prescriptions, allergies, discharge summaries) into the shared record, each
-/// resource about the registration of its patient at the facility where it happened.
+/// resource about the registration of its patient at the facility where it happened. One
+/// thread generates and indexes the next batch while the database writes the last.
 async fn load_clinical_year(
     ctx: &Ctx,
     cfg: &SynthConfig,
@@ -179,8 +180,9 @@ async fn load_clinical_year(
 ) -> anyhow::Result<()> {
     use std::collections::HashMap;
 
-    use yigong_app::record::{BulkResource, load_bulk};
+    use yigong_app::record::{BulkResource, PreparedBatch, prepare_bulk, store_bulk};
 
+    const BATCH: usize = 50_000;
     let consortium = org.consortium.id;
     let mut tx = ctx.db.begin().await?;
     let keys: HashMap<(String, String), uuid::Uuid> = yigong_store::mpi::record_keys(&mut tx, consortium)
@@ -194,34 +196,46 @@ async fn load_clinical_year(
         .divisions
         .iter()
         .filter(|d| d.code.as_str().len() == 12 && !d.code.as_str().ends_with("000"))
-        .count();
-    let mut progress = Progress::new("clinical year (villages)", villages as u64);
-    let (mut batch, mut loaded, mut done) = (Vec::new(), 0usize, 0u64);
-    for village in yigong_synth::clinical(cfg, org) {
-        for r in village.resources {
-            let record = keys.get(&(r.patient_source.clone(), r.patient_local_id.clone())).copied();
-            let mut body = r.body;
-            if let (Some(record), Some(element)) =
-                (record, yigong_fhir::resource::patient_element(r.resource_type))
-            {
-                body[element]["reference"] = serde_json::Value::String(format!("Patient/{record}"));
+        .count() as u64;
+    let now = yigong_app::Clock::now(ctx.clock.as_ref());
+    let (send, mut receive) = tokio::sync::mpsc::channel::<(u64, PreparedBatch)>(1);
+    let (cfg, org) = (cfg.clone(), org.clone());
+    let producer = std::thread::spawn(move || {
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut done = 0u64;
+        for village in yigong_synth::clinical(&cfg, &org) {
+            for r in village.resources {
+                let record = keys.get(&(r.patient_source, r.patient_local_id)).copied();
+                let mut body = r.body;
+                if let (Some(record), Some(element)) =
+                    (record, yigong_fhir::resource::patient_element(r.resource_type))
+                {
+                    body[element]["reference"] = serde_json::Value::String(format!("Patient/{record}"));
+                }
+                batch.push(BulkResource {
+                    resource_type: r.resource_type,
+                    id: r.id.to_string(),
+                    institution: Some(r.institution_id),
+                    record,
+                    body,
+                });
             }
-            batch.push(BulkResource {
-                resource_type: r.resource_type,
-                id: r.id.to_string(),
-                institution: Some(r.institution_id),
-                record,
-                body,
-            });
+            done += 1;
+            if batch.len() >= BATCH
+                && send.blocking_send((done, prepare_bulk(std::mem::take(&mut batch), now))).is_err()
+            {
+                return;
+            }
         }
-        done += 1;
-        if batch.len() >= 50_000 {
-            loaded += load_bulk(ctx, consortium, std::mem::take(&mut batch)).await?;
-            progress.set(done.min(villages as u64));
-        }
+        let _ = send.blocking_send((done, prepare_bulk(batch, now)));
+    });
+    let mut progress = Progress::new("clinical year (villages)", villages);
+    let mut loaded = 0usize;
+    while let Some((done, batch)) = receive.recv().await {
+        loaded += store_bulk(ctx, consortium, batch).await?;
+        progress.set(done.min(villages));
     }
-    loaded += load_bulk(ctx, consortium, batch).await?;
-    progress.set(villages as u64);
+    producer.join().map_err(|_| anyhow::anyhow!("the clinical year generator failed"))?;
     progress.finish();
     tracing::info!(resources = loaded, seconds = started.elapsed().as_secs_f64(), "clinical year loaded");
     Ok(())

@@ -40,7 +40,10 @@ pub use bundle::process_bundle;
 pub use capability::capability_statement;
 pub use patient::{match_patients, projected_patient};
 pub use query::{SearchParams, SearchResult, percent_decode};
-pub use timeline::{Timeline, TimelineEntry, TimelineQuery, timeline};
+pub use timeline::{
+    KINDS as TIMELINE_KINDS, MAX_ENTRIES as TIMELINE_MAX_ENTRIES, Timeline, TimelineEntry, TimelineQuery,
+    timeline,
+};
 
 /// A FHIR interaction that did not succeed, with what the OperationOutcome should say.
 #[derive(Debug, thiserror::Error)]
@@ -910,16 +913,25 @@ pub struct BulkResource {
     pub body: Value,
 }
 
-/// Stores new resources in one transaction (version 1 each), indexed like any other write.
-/// For loaders that run as the console; no per-resource audit row (the load is one event).
-pub async fn load_bulk(
-    ctx: &Ctx,
-    consortium: ConsortiumId,
-    resources: Vec<BulkResource>,
-) -> Result<usize, AppError> {
-    let now = ctx.clock.now();
-    let n = resources.len();
-    let rows = tokio::task::spawn_blocking(move || {
+/// Resources prepared for [`store_bulk`]: stamped, indexed and serialised (CPU work that a
+/// loader can do on another thread while the previous batch is written).
+pub struct PreparedBatch(Vec<(ResourceRow, Vec<IndexRow>)>);
+
+impl PreparedBatch {
+    /// How many resources.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Stamps version 1 at `now`, indexes and serialises `resources`.
+pub fn prepare_bulk(resources: Vec<BulkResource>, now: DateTime<Utc>) -> PreparedBatch {
+    PreparedBatch(
         resources
             .into_iter()
             .map(|mut r| {
@@ -939,12 +951,32 @@ pub async fn load_bulk(
                 };
                 (row, index)
             })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(|e| AppError::Store(yigong_store::StoreError::Config(format!("indexing task failed: {e}"))))?;
+            .collect(),
+    )
+}
+
+/// Stores a prepared batch of new resources in one transaction. For loaders that run as the
+/// console (the synthetic county, imports): no per-resource audit row, the load is one event.
+pub async fn store_bulk(
+    ctx: &Ctx,
+    consortium: ConsortiumId,
+    batch: PreparedBatch,
+) -> Result<usize, AppError> {
     let mut tx = ctx.db.begin_write().await?;
-    store::insert_many(&mut tx, consortium, &rows, None).await?;
+    store::insert_many(&mut tx, consortium, &batch.0, None).await?;
     tx.commit().await?;
-    Ok(n)
+    Ok(batch.0.len())
+}
+
+/// [`prepare_bulk`] then [`store_bulk`].
+pub async fn load_bulk(
+    ctx: &Ctx,
+    consortium: ConsortiumId,
+    resources: Vec<BulkResource>,
+) -> Result<usize, AppError> {
+    let now = ctx.clock.now();
+    let batch = tokio::task::spawn_blocking(move || prepare_bulk(resources, now)).await.map_err(|e| {
+        AppError::Store(yigong_store::StoreError::Config(format!("indexing task failed: {e}")))
+    })?;
+    store_bulk(ctx, consortium, batch).await
 }

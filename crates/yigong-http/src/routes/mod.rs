@@ -6,6 +6,7 @@ pub mod consortia;
 pub mod fhir;
 pub mod institutions;
 pub mod mpi;
+pub mod record;
 pub mod staff;
 pub mod system;
 pub mod users;

@@ -165,6 +165,27 @@ pub async fn create_read_version_delete(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(r.body["entry"].as_array().unwrap().is_empty(), "withheld: {}", r.text);
+    // The 360° view over the JSON API: the doctor sees the result; the village doctor not.
+    let record = uuid::Uuid::parse_str(&pid).unwrap();
+    let mut tx = app.ctx.db.begin().await.unwrap();
+    let person = yigong_store::mpi::person_of(
+        &mut tx,
+        app.consortium_id,
+        yigong_domain::ids::PatientRecordId::from_uuid(record),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
+    let r = app.get_as(&doctor, &format!("/api/v1/persons/{person}/record?kind=Observation")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["basis"], "own_institution");
+    assert!(r.body["items"].as_array().unwrap().iter().any(|i| i["id"] == oid.as_str()), "{}", r.text);
+    assert!(r.body["items"].as_array().unwrap().iter().all(|i| i["resource_type"] == "Observation"));
+    let r = app.get_as(&village_doctor, &format!("/api/v1/persons/{person}/record")).await;
+    r.assert_error(StatusCode::FORBIDDEN, "out_of_scope", None);
+    let r = app.get_as(&doctor, &format!("/api/v1/persons/{person}/record?kind=Widget")).await;
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", Some(("kind", "unknown_kind")));
     // Registry mirrors: readable, not writable over FHIR.
     let r = app.fhir(&doctor, Method::GET, "/fhir/Organization?name=青岚", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);

@@ -233,6 +233,7 @@ pub fn rules() -> Vec<Rule> {
             body: decision,
             ..rule("post", "/api/v1/mpi/review/{record_a}/{record_b}/decision")
         },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/persons/{person_id}/record") },
         // FHIR: clinical data is never an administrator's.
         Rule { public: true, ..rule("get", "/fhir/metadata") },
         Rule { lacking: Some("system_admin"), body: fhir_bundle, ..rule("post", "/fhir") },
