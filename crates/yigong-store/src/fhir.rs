@@ -572,13 +572,17 @@ pub async fn search(
     q.push(&format!("SELECT {COLUMNS} FROM fhir_resource r WHERE "));
     where_clause(&mut q, consortium, query);
     q.push(" ORDER BY ");
+    // With conditions, the matches are few and found through the index tables: `+` keeps
+    // SQLite's planner from walking the (type, updated) index over every resource of the type
+    // to avoid a sort. Without conditions, that walk is the plan.
+    let plus = if query.conditions.is_empty() { "" } else { "+" };
     for (key, desc) in &query.sort {
         let column = match key {
-            SortKey::Id => "r.resource_id",
-            SortKey::LastUpdated => "r.last_updated_ms",
-            SortKey::Occurred => "r.occurred_ms",
+            SortKey::Id => "r.resource_id".to_owned(),
+            SortKey::LastUpdated => format!("{plus}r.last_updated_ms"),
+            SortKey::Occurred => format!("{plus}r.occurred_ms"),
         };
-        q.push(column);
+        q.push(&column);
         q.push(if *desc { " DESC, " } else { ", " });
     }
     q.push("r.resource_id LIMIT ");
@@ -872,21 +876,27 @@ pub async fn record_type_counts(
     if records.is_empty() {
         return Ok(Vec::new());
     }
+    // Counted here rather than with GROUP BY: a grouping by type would lead SQLite's planner to
+    // walk the (consortium, type, updated) index over every resource instead of the patient's.
     let mut q = Sql::new(tx.backend());
-    q.push("SELECT resource_type, COUNT(*) FROM fhir_resource WHERE consortium_id = ");
+    q.push("SELECT resource_type FROM fhir_resource WHERE consortium_id = ");
     q.bind(Bind::Uuid(consortium.as_uuid()));
     q.push(" AND deleted = ");
     q.bind(Bind::Bool(false));
     q.push(" AND record_id IN (");
     q.bind_list(records.iter().map(|r| Bind::Uuid(*r)));
-    q.push(") GROUP BY resource_type ORDER BY resource_type");
+    q.push(")");
     let (sql, binds) = (q.sql, q.binds);
-    let rows: Vec<(String, i64)> = on_tx!(tx, conn => {
-        let mut s = sqlx::query_as(&sql);
+    let types: Vec<String> = on_tx!(tx, conn => {
+        let mut s = sqlx::query_scalar(&sql);
         s = bind_all!(s, &binds);
         s.fetch_all(conn).await
     })?;
-    Ok(rows)
+    let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for t in types {
+        *counts.entry(t).or_default() += 1;
+    }
+    Ok(counts.into_iter().collect())
 }
 
 /// A patient search on the index's own columns.

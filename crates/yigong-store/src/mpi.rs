@@ -64,6 +64,24 @@ pub async fn insert_source(
     .map_err(|e| classify(e, "mpi_source_exists"))
 }
 
+/// Inserts a source unless one with its code exists (a concurrent first registration at the
+/// same institution made it); returns whether this call inserted it.
+pub async fn insert_source_if_absent(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    id: SourceId,
+    code: &str,
+    name: &str,
+    institution: Option<InstitutionId>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    const SQL: &str = "INSERT INTO mpi_source (consortium_id, source_id, code, name, institution_id, created_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (consortium_id, code) DO NOTHING";
+    let n = on_tx!(tx, conn => sqlx::query(SQL).bind(consortium.as_uuid()).bind(id.as_uuid()).bind(code).bind(name)
+        .bind(institution.map(|i| i.as_uuid())).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
 /// The demographic values of a record, as received (trimmed, blank = `None`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Values {

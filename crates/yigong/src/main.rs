@@ -4,6 +4,7 @@
 
 mod accounts;
 mod bench;
+mod bench_fhir;
 mod config;
 mod load;
 mod mpi;
@@ -104,6 +105,9 @@ enum Command {
         #[arg(long, default_value_t = 2000)]
         iterations: usize,
     },
+    /// Load-test any FHIR R4 server over HTTP: create, read, search by identifier and
+    /// 20-entry transaction Bundles, with concurrent clients; a Markdown row per phase.
+    BenchFhir(bench_fhir::FhirBenchArgs),
 }
 
 /// Where a command finds its database.
@@ -268,7 +272,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed: *seed,
             ..Default::default()
         },
-        Command::PrintConfig => Overrides::default(),
+        Command::PrintConfig | Command::BenchFhir(_) => Overrides::default(),
         Command::User(UserCommand::Add { db, .. } | UserCommand::Grant { db, .. })
         | Command::Mpi(MpiCommand::Import { db, .. } | MpiCommand::ExportLinks { db, .. })
         | Command::Audit(
@@ -378,6 +382,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let ctx = Ctx::new(open(&config).await?);
             bench::run(&ctx, &config, iterations).await
         }
+        Command::BenchFhir(args) => bench_fhir::command(args).await,
         Command::Audit(AuditCommand::Prune { archive, .. }) => {
             let ctx = Ctx::new(open(&config).await?);
             let mut file =

@@ -541,7 +541,13 @@ pub(crate) async fn institution_source(
         None => inst.code.clone(),
     };
     let id = yigong_domain::ids::SourceId::new_v7();
-    store::insert_source(tx, consortium, id, &code, &inst.name, Some(institution), now).await?;
+    if !store::insert_source_if_absent(tx, consortium, id, &code, &inst.name, Some(institution), now).await? {
+        // A concurrent first registration at this institution created it a moment ago.
+        if let Some(s) = store::source_of_institution(tx, consortium, institution).await? {
+            return Ok(yigong_domain::ids::SourceId::from_uuid(s.source_id));
+        }
+        return Err(AppError::Conflict { rule: "mpi_source_exists" });
+    }
     Ok(id)
 }
 

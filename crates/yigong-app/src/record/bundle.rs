@@ -112,9 +112,12 @@ pub async fn process_bundle(ctx: &Ctx, actor: &Actor, bundle: Value) -> Result<V
             super::gate(ctx, actor, ty, Permission::PatientWrite, "write").await?;
         }
     }
+    let has_patient = entries.iter().any(|e| e.method != Method::Get && split_url(&e.url).0 == "Patient");
+    let model = super::patient_model(ctx, actor, has_patient).await?;
+    let model = model.as_deref();
     let result = match kind {
-        BundleKind::Transaction => transaction(ctx, actor, &mut entries, ids, assigned).await,
-        BundleKind::Batch => batch(ctx, actor, &mut entries, ids, assigned).await,
+        BundleKind::Transaction => transaction(ctx, actor, &mut entries, ids, assigned, model).await,
+        BundleKind::Batch => batch(ctx, actor, &mut entries, ids, assigned, model).await,
     };
     super::settle(ctx, actor, result).await
 }
@@ -125,6 +128,7 @@ async fn transaction(
     entries: &mut [BundleEntry],
     mut ids: HashMap<String, String>,
     mut assigned: HashMap<usize, String>,
+    model: Option<&yigong_mpi::Model>,
 ) -> Result<Value, FhirError> {
     let mut tx = ctx.db.begin_write().await?;
     // Conditional creates that match point their identity at what exists.
@@ -171,7 +175,7 @@ async fn transaction(
             reads.push(i);
             continue;
         }
-        let result = write_entry(ctx, &mut tx, actor, e, assigned.get(&e.index).cloned()).await;
+        let result = write_entry(ctx, &mut tx, actor, e, assigned.get(&e.index).cloned(), model).await;
         done.insert(e.index, result.map_err(|err| entry_issue(e, err))?);
     }
     tx.commit().await?;
@@ -188,6 +192,7 @@ async fn batch(
     entries: &mut [BundleEntry],
     ids: HashMap<String, String>,
     assigned: HashMap<usize, String>,
+    model: Option<&yigong_mpi::Model>,
 ) -> Result<Value, FhirError> {
     // Entries of a batch may not depend on each other (R4 §3.1.0.11.1), but a client that
     // names its own fullUrls still gets them rewritten.
@@ -216,7 +221,8 @@ async fn batch(
                             }
                         }
                     }
-                    let done = write_entry(ctx, &mut tx, actor, e, assigned.get(&e.index).cloned()).await?;
+                    let done =
+                        write_entry(ctx, &mut tx, actor, e, assigned.get(&e.index).cloned(), model).await?;
                     tx.commit().await?;
                     Ok(done)
                 };
@@ -319,6 +325,7 @@ async fn write_entry(
     actor: &Actor,
     e: &BundleEntry,
     assigned: Option<String>,
+    model: Option<&yigong_mpi::Model>,
 ) -> Result<Done, FhirError> {
     let (ty, id, query) = split_url(&e.url);
     match e.method {
@@ -362,6 +369,7 @@ async fn write_entry(
                     if_none_exist: None,
                     server_assigned: e.method == Method::Post,
                 },
+                model,
             )
             .await?;
             Ok(Done::Written { stored: written.stored, created: written.created })

@@ -586,9 +586,12 @@ pub struct WriteRequest {
 pub async fn create(ctx: &Ctx, actor: &Actor, request: WriteRequest) -> Result<Written, FhirError> {
     let ty = check_type(&request.resource_type)?;
     gate(ctx, actor, ty, Permission::PatientWrite, "write").await?;
+    // The matching model is read before the write lock is taken: a second connection asked
+    // for while holding it would wait on the writers queued behind it.
+    let model = patient_model(ctx, actor, ty == "Patient").await?;
     let result = async {
         let mut tx = ctx.db.begin_write().await?;
-        let written = write_in(ctx, &mut tx, actor, request).await?;
+        let written = write_in(ctx, &mut tx, actor, request, model.as_deref()).await?;
         tx.commit().await?;
         Ok(written)
     }
@@ -601,12 +604,22 @@ pub async fn update(ctx: &Ctx, actor: &Actor, request: WriteRequest) -> Result<W
     create(ctx, actor, request).await
 }
 
+/// The index's current matching model, when Patients are to be written.
+pub(crate) async fn patient_model(
+    ctx: &Ctx,
+    actor: &Actor,
+    needed: bool,
+) -> Result<Option<std::sync::Arc<yigong_mpi::Model>>, AppError> {
+    Ok(if needed { Some(crate::mpi::current_model(ctx, actor.consortium_id).await?) } else { None })
+}
+
 /// One create or update inside the caller's transaction, audited in it.
 pub(crate) async fn write_in(
     ctx: &Ctx,
     tx: &mut Tx,
     actor: &Actor,
     request: WriteRequest,
+    model: Option<&yigong_mpi::Model>,
 ) -> Result<Written, FhirError> {
     let ty = check_type(&request.resource_type)?;
     let consortium = actor.consortium_id;
@@ -683,7 +696,7 @@ pub(crate) async fn write_in(
     let owner = owner_of(ctx, tx, actor, ty, &resource, existing.as_ref()).await?;
     let basis = authorize_write(ctx, actor, ty, &id, &owner).await?;
     let owner = if ty == "Patient" {
-        patient::register_in(ctx, tx, actor, &id, &resource, existing.as_ref(), owner).await?
+        patient::register_in(ctx, tx, actor, &id, &resource, existing.as_ref(), owner, model).await?
     } else {
         owner
     };

@@ -431,6 +431,7 @@ fn values_of(patient: &Value, today: NaiveDate) -> Values {
 
 /// Registers (or re-registers) a Patient sent over FHIR in the index, inside the write's
 /// transaction: a new record at the acting institution's source, matched and linked.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn register_in(
     ctx: &Ctx,
     tx: &mut Tx,
@@ -439,6 +440,7 @@ pub(crate) async fn register_in(
     patient: &Value,
     existing: Option<&ResourceRow>,
     owner: Owner,
+    model: Option<&yigong_mpi::Model>,
 ) -> Result<Owner, FhirError> {
     let consortium = actor.consortium_id;
     let now = ctx.clock.now();
@@ -475,12 +477,17 @@ pub(crate) async fn register_in(
         registered_at: now,
         registered_by: Some(actor.user_id),
     };
-    let model = mpi::current_model(ctx, consortium).await?;
+    let Some(model) = model else {
+        return Err(AppError::Store(yigong_store::StoreError::Config(
+            "no matching model was loaded for a Patient write".into(),
+        ))
+        .into());
+    };
     let linked = mpi::link_new_record(
         ctx,
         tx,
         consortium,
-        &model,
+        model,
         &row,
         mpi::RegistrarChoice::Automatic,
         Some(actor.user_id),

@@ -125,7 +125,8 @@ pub async fn timeline(
     };
     if !yigong_domain::access::role_permits(actor.role, Permission::PatientRead) {
         // A role that never reads records is refused before anything is looked up.
-        let target = Target { consortium_id: consortium, institution_id: None, patient: Some(person.as_uuid()) };
+        let target =
+            Target { consortium_id: consortium, institution_id: None, patient: Some(person.as_uuid()) };
         authorize(ctx, actor, Permission::PatientRead, &target, event()).await?;
     }
     let mut tx = ctx.db.begin().await?;

@@ -549,3 +549,43 @@ pub async fn official_examples_round_trip(app: TestApp) {
     }
     eprintln!("{stored} official examples stored and read back unchanged");
 }
+
+/// Sixteen clients creating Patients and transactions at once, more than the pool has
+/// connections: every one succeeds (a write never waits, while holding the write lock, for a
+/// connection that the writers queued behind it hold).
+pub async fn concurrent_writers_all_succeed(app: TestApp) {
+    let (doctor, _, _) = clinicians(&app).await;
+    let mut tasks = Vec::new();
+    for n in 0..16u32 {
+        let router = app.router.clone();
+        let doctor = doctor.clone();
+        tasks.push(tokio::spawn(async move {
+            let first17 = format!("99012119700101{n:03}");
+            let id = format!("{first17}{}", yigong_domain::identity::check_char(&first17));
+            let body = if n % 2 == 0 {
+                patient("周", "并发", &id).to_string()
+            } else {
+                json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+                    {"fullUrl": "urn:uuid:5b0e2f5c-2222-4d6c-9a55-5b1f0b1c0001", "resource": patient("吴", "并发", &id),
+                     "request": {"method": "POST", "url": "Patient"}},
+                    {"resource": yigong_fhir::json::parse(observation("urn:uuid:5b0e2f5c-2222-4d6c-9a55-5b1f0b1c0001", "14771-0", "2026-05-02", "5.1").as_bytes()).unwrap(),
+                     "request": {"method": "POST", "url": "Observation"}}]})
+                .to_string()
+            };
+            let uri = if n % 2 == 0 { "/fhir/Patient" } else { "/fhir" };
+            let req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri(uri)
+                .header("authorization", format!("Bearer {doctor}"))
+                .header("content-type", FHIR)
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let resp = tower::ServiceExt::oneshot(router, req).await.unwrap();
+            resp.status()
+        }));
+    }
+    for t in tasks {
+        let status = t.await.unwrap();
+        assert!(status == StatusCode::CREATED || status == StatusCode::OK, "{status}");
+    }
+}

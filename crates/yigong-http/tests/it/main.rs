@@ -50,4 +50,5 @@ on_both! {
     fhir_bad_input => crate::fhir::bad_input_is_refused_and_nothing_stored,
     fhir_match => crate::fhir::patient_match,
     fhir_examples => crate::fhir::official_examples_round_trip,
+    fhir_concurrent_writers => crate::fhir::concurrent_writers_all_succeed,
 }

@@ -449,33 +449,3 @@ fn every_resource_validates_as_fhir_r4() {
     assert!(checked > 10_000, "{checked}");
     assert!(!yigong_fhir::validate::validate(&broken.expect("an encounter")).is_empty());
 }
-
-/// The demo county (20 000 residents) keeps the volumes; its year is generated in a few seconds
-/// in release mode: `cargo test --release -p yigong-synth demo_county -- --ignored`.
-#[test]
-#[ignore = "about half a million resources: run in release mode"]
-fn demo_county_year() {
-    let cfg = SynthConfig::demo();
-    let org = organisation(&cfg);
-    let (mut visits, mut admissions, mut prescriptions, mut resources) = (0, 0, 0, 0);
-    for v in clinical(&cfg, &org) {
-        let mut groups = HashSet::new();
-        for r in &v.resources {
-            match r.resource_type {
-                "Encounter" if class(r) == "IMP" => admissions += 1,
-                "Encounter" => visits += 1,
-                "MedicationRequest" if r.body["category"][0]["coding"][0]["code"] == "outpatient" => {
-                    groups.insert(r.body["groupIdentifier"]["value"].as_str().expect("group"));
-                }
-                _ => {}
-            }
-        }
-        prescriptions += groups.len();
-        resources += v.resources.len();
-    }
-    let per = |n: usize| n as f64 / f64::from(cfg.residents);
-    assert!(near(per(visits), 6.0), "{visits}");
-    assert!(near(per(admissions), 0.2), "{admissions}");
-    assert!(near(per(prescriptions), 1.7 / 0.4), "{prescriptions}");
-    assert!((22.0..32.0).contains(&per(resources)), "{resources}");
-}
