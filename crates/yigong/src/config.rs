@@ -67,6 +67,13 @@ impl std::fmt::Debug for Storage {
 pub struct Server {
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// Largest FHIR request body in bytes (default 4 MiB: a resource carrying a 1 MB PDF).
+    #[serde(default = "default_fhir_max_body")]
+    pub fhir_max_body_bytes: usize,
+}
+
+fn default_fhir_max_body() -> usize {
+    yigong_app::DEFAULT_FHIR_MAX_BODY
 }
 
 /// Logging settings.
@@ -103,7 +110,10 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             storage: Storage { data_dir: PathBuf::from("yigong-data"), database_url: SecretString::from("") },
-            server: Server { listen: SocketAddr::from(([127, 0, 0, 1], 8080)) },
+            server: Server {
+                listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                fhir_max_body_bytes: default_fhir_max_body(),
+            },
             log: Log { level: "info,sqlx=warn".into(), format: LogFormat::Text },
             synth: Synth { seed: 2027, residents: 20_000 },
             audit: Audit { retention_months: 13 },

@@ -436,7 +436,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { .. } => {
             let db = open(&config).await?;
-            serve(Ctx::new(db), config.server.listen, None).await
+            serve(Ctx::new(db), &config.server, None).await
         }
         Command::Demo { .. } => demo(config).await,
     }
@@ -496,10 +496,12 @@ async fn demo(config: Config) -> anyhow::Result<()> {
     } else {
         println!("演示账号见 / demo accounts are in {}", data.join(accounts::DEMO_ACCOUNTS_FILE).display());
     }
-    serve(ctx, config.server.listen, Some(&config)).await
+    serve(ctx, &config.server, Some(&config)).await
 }
 
-async fn serve(ctx: Ctx, listen: SocketAddr, demo: Option<&Config>) -> anyhow::Result<()> {
+async fn serve(mut ctx: Ctx, server: &config::Server, demo: Option<&Config>) -> anyhow::Result<()> {
+    let listen = server.listen;
+    ctx.fhir_max_body = server.fhir_max_body_bytes;
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listen on {listen}"))?;
     let addr = listener.local_addr().context("read the bound address")?;
