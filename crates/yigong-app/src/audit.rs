@@ -149,8 +149,10 @@ pub async fn record(
     Ok(())
 }
 
-/// Records an allowed read after it happened, in its own short transaction. Fail-closed: if
-/// the row cannot be written, the caller returns the error instead of the data.
+/// Records an allowed read after it happened. Fail-closed: the call returns once the row is
+/// committed, and if it cannot be written the caller returns the error instead of the data.
+/// Concurrent reads share one commit ([`ReadAudit`]): on SQLite, with one writer, a transaction
+/// per read would make the audit trail the ceiling of every read.
 pub async fn record_read(
     ctx: &Ctx,
     actor: &Actor,
@@ -158,10 +160,98 @@ pub async fn record_read(
     basis: Basis,
     event: Event<'_>,
 ) -> Result<(), AppError> {
-    let mut tx = ctx.db.begin_write().await?;
-    record(ctx, &mut tx, actor, consortium, basis, event).await?;
-    tx.commit().await?;
-    Ok(())
+    let row = build(
+        consortium.as_uuid(),
+        Some(actor),
+        &event,
+        basis,
+        true,
+        actor.request_id.clone(),
+        ctx.clock.now(),
+    );
+    ctx.read_audit.append(&ctx.db, row).await
+}
+
+/// Group commit of read audit rows: rows waiting while a commit runs go into the next one
+/// together (at most [`ReadAudit::BATCH`]); each caller is answered when its row is durable.
+#[derive(Default)]
+pub struct ReadAudit {
+    queue: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Pending>>>,
+}
+
+type Pending = (AuditRow, tokio::sync::oneshot::Sender<Result<(), String>>);
+
+impl std::fmt::Debug for ReadAudit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReadAudit")
+    }
+}
+
+impl ReadAudit {
+    /// Rows per commit at most.
+    pub const BATCH: usize = 256;
+
+    async fn append(&self, db: &yigong_store::Db, row: AuditRow) -> Result<(), AppError> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        let mut pending = Some((row, done));
+        for _ in 0..2 {
+            let sender = {
+                let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                match queue.as_ref().filter(|s| !s.is_closed()) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let (send, receive) = tokio::sync::mpsc::unbounded_channel();
+                        tokio::spawn(Self::writer(db.clone(), receive));
+                        *queue = Some(send.clone());
+                        send
+                    }
+                }
+            };
+            match sender.send(pending.take().expect("not yet sent")) {
+                Ok(()) => break,
+                // The writer's runtime is gone (a new one serves this call): start another.
+                Err(tokio::sync::mpsc::error::SendError(back)) => pending = Some(back),
+            }
+        }
+        if pending.is_some() {
+            return Err(AppError::Store(yigong_store::StoreError::Config(
+                "the audit writer is not running".into(),
+            )));
+        }
+        match wait.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                Err(AppError::Store(yigong_store::StoreError::Config(format!("audit write failed: {e}"))))
+            }
+            Err(_) => {
+                Err(AppError::Store(yigong_store::StoreError::Config("the audit writer stopped".into())))
+            }
+        }
+    }
+
+    async fn writer(db: yigong_store::Db, mut receive: tokio::sync::mpsc::UnboundedReceiver<Pending>) {
+        while let Some(first) = receive.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < Self::BATCH {
+                match receive.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
+            }
+            let result = async {
+                let mut tx = db.begin_write().await?;
+                for (row, _) in &batch {
+                    store::insert(&mut tx, row).await?;
+                }
+                tx.commit().await
+            }
+            .await
+            .map_err(|e: yigong_store::StoreError| e.to_string());
+            for (_, done) in batch {
+                let _ = done.send(result.clone());
+            }
+        }
+    }
 }
 
 /// Records a refusal in its own transaction (the refused change has none).

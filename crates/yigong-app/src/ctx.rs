@@ -68,6 +68,8 @@ pub struct Ctx {
     pub mpi: Arc<crate::mpi::Models>,
     /// Largest FHIR request body, in bytes.
     pub fhir_max_body: usize,
+    /// Group commit of the audit rows of reads.
+    pub read_audit: Arc<crate::audit::ReadAudit>,
 }
 
 /// Default [`Ctx::fhir_max_body`]: a resource carrying a 1 MB PDF (base64) with room to spare.
@@ -82,6 +84,7 @@ impl Ctx {
             throttle: Arc::default(),
             mpi: Arc::default(),
             fhir_max_body: DEFAULT_FHIR_MAX_BODY,
+            read_audit: Arc::default(),
         }
     }
 

@@ -973,7 +973,12 @@ pub async fn search_patients(
         q.bind_list(records.iter().map(|r| Bind::Uuid(*r)));
         q.push(")");
     }
-    q.push(" ORDER BY record_id LIMIT ");
+    // `+` keeps SQLite from walking the primary key in record order (to avoid a sort) instead
+    // of looking the identifier up in its index; PostgreSQL plans this well (and has no `+` on UUIDs).
+    q.push(match tx.backend() {
+        Backend::Sqlite => " ORDER BY +record_id LIMIT ",
+        Backend::Postgres => " ORDER BY record_id LIMIT ",
+    });
     q.bind(Bind::I64(query.limit));
     q.push(" OFFSET ");
     q.bind(Bind::I64(query.offset));
