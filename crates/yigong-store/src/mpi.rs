@@ -585,9 +585,14 @@ pub async fn person_record_ids(
     consortium: ConsortiumId,
     person: PersonId,
 ) -> Result<Vec<PatientRecordId>, StoreError> {
-    const SQL: &str = "SELECT record_id FROM mpi_link WHERE consortium_id = $1 AND person_id = $2 \
-                       AND valid_to IS NULL ORDER BY record_id";
-    let rows: Vec<(Uuid,)> = on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid())
+    // `+` on SQLite: without it the planner walks the open-link index in record order (to
+    // avoid a sort) instead of looking the person up (PostgreSQL has no `+` on UUIDs).
+    let sql = format!(
+        "SELECT record_id FROM mpi_link WHERE consortium_id = $1 AND person_id = $2 \
+         AND valid_to IS NULL ORDER BY {}record_id",
+        if tx.backend() == crate::Backend::Sqlite { "+" } else { "" }
+    );
+    let rows: Vec<(Uuid,)> = on_tx!(tx, conn => sqlx::query_as(&sql).bind(consortium.as_uuid())
         .bind(person.as_uuid()).fetch_all(conn).await)?;
     Ok(rows.into_iter().map(|(r,)| PatientRecordId::from_uuid(r)).collect())
 }
@@ -1014,4 +1019,24 @@ pub async fn record_keys(
                        JOIN mpi_source s ON s.consortium_id = r.consortium_id AND s.source_id = r.source_id \
                        WHERE r.consortium_id = $1";
     Ok(on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_all(conn).await)?)
+}
+
+/// The institutions whose sources registered these records.
+pub async fn institutions_of_records(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    records: &[PatientRecordId],
+) -> Result<Vec<Uuid>, StoreError> {
+    let mut out = Vec::new();
+    for record in records {
+        const SQL: &str = "SELECT s.institution_id FROM mpi_record r JOIN mpi_source s \
+                           ON s.consortium_id = r.consortium_id AND s.source_id = r.source_id \
+                           WHERE r.consortium_id = $1 AND r.record_id = $2 AND s.institution_id IS NOT NULL";
+        let rows: Vec<(Uuid,)> = on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid())
+            .bind(record.as_uuid()).fetch_all(conn).await)?;
+        out.extend(rows.into_iter().map(|(i,)| i));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }

@@ -14,8 +14,6 @@
 //! grant covers, and then reads that patient's record from every facility of the consortium.
 //! Every read, search and write is audited with its basis.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 use uuid::Uuid;
@@ -380,14 +378,7 @@ async fn patient_institutions(
     person: PersonId,
 ) -> Result<(Vec<Uuid>, Vec<InstitutionId>), AppError> {
     let ids = yigong_store::mpi::person_record_ids(tx, consortium, person).await?;
-    let rows = yigong_store::mpi::records_by_ids(tx, consortium, &ids).await?;
-    let sources: HashMap<Uuid, Option<Uuid>> = yigong_store::mpi::sources(tx, consortium)
-        .await?
-        .into_iter()
-        .map(|s| (s.source_id, s.institution_id))
-        .collect();
-    let mut institutions: Vec<Uuid> =
-        rows.iter().filter_map(|r| sources.get(&r.source_id.as_uuid()).copied().flatten()).collect();
+    let mut institutions = yigong_store::mpi::institutions_of_records(tx, consortium, &ids).await?;
     let records: Vec<Uuid> = ids.iter().map(|r| r.as_uuid()).collect();
     institutions.extend(store::record_institutions(tx, consortium, &records).await?);
     institutions.sort();
