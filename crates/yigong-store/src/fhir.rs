@@ -220,7 +220,7 @@ pub async fn history(
     q.bind(Bind::I64(limit));
     q.push(" OFFSET ");
     q.bind(Bind::I64(offset));
-    q.fetch_history(tx).await
+    q.fetch_rows(tx).await
 }
 
 /// Stores a new version: the current row (inserted or replaced), its history row, and its
@@ -592,20 +592,6 @@ pub async fn search(
     q.fetch_rows(tx).await
 }
 
-/// How many current resources match `query` (its page is ignored).
-pub async fn count(tx: &mut Tx, consortium: ConsortiumId, query: &Query) -> Result<i64, StoreError> {
-    let mut q = Sql::new(tx.backend());
-    q.push("SELECT COUNT(*) FROM fhir_resource r WHERE ");
-    where_clause(&mut q, consortium, query);
-    let (sql, binds) = (q.sql, q.binds);
-    on_tx!(tx, conn => {
-        let mut s = sqlx::query_scalar(&sql);
-        s = bind_all!(s, &binds);
-        s.fetch_one(conn).await
-    })
-    .map_err(StoreError::from)
-}
-
 fn where_clause(q: &mut Sql, consortium: ConsortiumId, query: &Query) {
     q.push("r.consortium_id = ");
     q.bind(Bind::Uuid(consortium.as_uuid()));
@@ -760,13 +746,7 @@ pub async fn references_of(
         q.push(" AND resource_id IN (");
         q.bind_list(chunk.iter().map(|s| Bind::Text(s.clone())));
         q.push(")");
-        let (sql, binds) = (q.sql, q.binds);
-        let rows: Vec<(String, String, String)> = on_tx!(tx, conn => {
-            let mut s = sqlx::query_as(&sql);
-            s = bind_all!(s, &binds);
-            s.fetch_all(conn).await
-        })?;
-        out.extend(rows);
+        out.extend(q.fetch_rows::<(String, String, String)>(tx).await?);
     }
     out.sort();
     Ok(out)
@@ -858,13 +838,7 @@ pub async fn record_institutions(
     q.push(" AND record_id IN (");
     q.bind_list(records.iter().map(|r| Bind::Uuid(*r)));
     q.push(") AND institution_id IS NOT NULL");
-    let (sql, binds) = (q.sql, q.binds);
-    let rows: Vec<Uuid> = on_tx!(tx, conn => {
-        let mut s = sqlx::query_scalar(&sql);
-        s = bind_all!(s, &binds);
-        s.fetch_all(conn).await
-    })?;
-    Ok(rows)
+    q.fetch_scalars(tx).await
 }
 
 /// Counts of current resources per type about `records` (the 360° view's tiles).
@@ -886,12 +860,7 @@ pub async fn record_type_counts(
     q.push(" AND record_id IN (");
     q.bind_list(records.iter().map(|r| Bind::Uuid(*r)));
     q.push(")");
-    let (sql, binds) = (q.sql, q.binds);
-    let types: Vec<String> = on_tx!(tx, conn => {
-        let mut s = sqlx::query_scalar(&sql);
-        s = bind_all!(s, &binds);
-        s.fetch_all(conn).await
-    })?;
+    let types: Vec<String> = q.fetch_scalars(tx).await?;
     let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
     for t in types {
         *counts.entry(t).or_default() += 1;
@@ -982,13 +951,7 @@ pub async fn search_patients(
     q.bind(Bind::I64(query.limit));
     q.push(" OFFSET ");
     q.bind(Bind::I64(query.offset));
-    let (sql, binds) = (q.sql, q.binds);
-    let rows: Vec<Uuid> = on_tx!(tx, conn => {
-        let mut s = sqlx::query_scalar(&sql);
-        s = bind_all!(s, &binds);
-        s.fetch_all(conn).await
-    })?;
-    Ok(rows)
+    q.fetch_scalars(tx).await
 }
 
 /// The resource bodies of these Patient records that were sent over FHIR.
@@ -1061,7 +1024,14 @@ impl Sql {
         }
     }
 
-    async fn fetch_rows(self, tx: &mut Tx) -> Result<Vec<ResourceRow>, StoreError> {
+    /// Every row, as `T`.
+    async fn fetch_rows<T>(self, tx: &mut Tx) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
         let (sql, binds) = (self.sql, self.binds);
         Ok(on_tx!(tx, conn => {
             let mut s = sqlx::query_as(&sql);
@@ -1070,10 +1040,19 @@ impl Sql {
         })?)
     }
 
-    async fn fetch_history(self, tx: &mut Tx) -> Result<Vec<HistoryRow>, StoreError> {
+    /// The first column of every row.
+    async fn fetch_scalars<T>(self, tx: &mut Tx) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+            + sqlx::Type<sqlx::Sqlite>
+            + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+            + sqlx::Type<sqlx::Postgres>
+            + Send
+            + Unpin,
+    {
         let (sql, binds) = (self.sql, self.binds);
         Ok(on_tx!(tx, conn => {
-            let mut s = sqlx::query_as(&sql);
+            let mut s = sqlx::query_scalar(&sql);
             s = bind_all!(s, &binds);
             s.fetch_all(conn).await
         })?)

@@ -383,15 +383,7 @@ async fn read_entry(ctx: &Ctx, actor: &Actor, e: &BundleEntry) -> Result<Done, F
     match (id, query) {
         (Some(id), _) => Ok(Done::Read(super::read(ctx, actor, ty, id).await?)),
         (None, q) => {
-            let pairs: Vec<(String, String)> = q
-                .unwrap_or("")
-                .split('&')
-                .filter(|s| !s.is_empty())
-                .map(|kv| {
-                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                    (query::percent_decode(k), query::percent_decode(v))
-                })
-                .collect();
+            let pairs = query::query_pairs(q.unwrap_or(""));
             let result = super::search(ctx, actor, ty, &SearchParams::new(pairs)).await?;
             let entries: Vec<Value> = result
                 .matches

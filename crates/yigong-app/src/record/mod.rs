@@ -37,7 +37,7 @@ mod timeline;
 pub use bundle::process_bundle;
 pub use capability::capability_statement;
 pub use patient::{match_patients, projected_patient};
-pub use query::{SearchParams, SearchResult, percent_decode};
+pub use query::{SearchParams, SearchResult, query_pairs};
 pub use timeline::{
     KINDS as TIMELINE_KINDS, MAX_ENTRIES as TIMELINE_MAX_ENTRIES, Timeline, TimelineEntry, TimelineQuery,
     timeline,
@@ -470,11 +470,10 @@ pub async fn read(ctx: &Ctx, actor: &Actor, resource_type: &str, id: &str) -> Re
     };
     let (basis, person) = read_basis(ctx, &mut tx, actor, &row).await?;
     tx.commit().await?;
+    audit_read(ctx, actor, basis, person, ty, id, "read").await?;
     if row.deleted {
-        audit_read(ctx, actor, basis, person, ty, id, "read").await?;
         return Err(FhirError::Gone(format!("{ty}/{id}")));
     }
-    audit_read(ctx, actor, basis, person, ty, id, "read").await?;
     Ok(Stored::from_row(&row))
 }
 
@@ -684,7 +683,7 @@ pub(crate) async fn write_in(
     let version = existing.as_ref().map_or(1, |r| r.version_id + 1);
     res::set_id_and_meta(&mut resource, &id, version, now);
     let index = index_rows(&resource);
-    let owner = owner_of(ctx, tx, actor, ty, &resource, existing.as_ref()).await?;
+    let owner = owner_of(tx, actor, ty, &resource, existing.as_ref()).await?;
     let basis = authorize_write(ctx, actor, ty, &id, &owner).await?;
     let owner = if ty == "Patient" {
         patient::register_in(ctx, tx, actor, &id, &resource, existing.as_ref(), owner, model).await?
@@ -727,7 +726,6 @@ pub(crate) async fn write_in(
 /// Works out whose the resource is: the acting institution owns what its staff write; a
 /// clinical resource names a patient that exists.
 async fn owner_of(
-    ctx: &Ctx,
     tx: &mut Tx,
     actor: &Actor,
     ty: &str,
@@ -767,7 +765,6 @@ async fn owner_of(
                 return Err(issue(format!("{reference} does not exist in this consortium")));
             };
             let person = person_of(tx, consortium, record).await?;
-            let _ = ctx;
             Ok(Owner { institution, record: Some(record), person })
         }
         Some(_) => Ok(Owner { institution, record: None, person: None }),
@@ -920,18 +917,6 @@ pub struct BulkResource {
 /// Resources prepared for [`store_bulk`]: stamped, indexed and serialised (CPU work that a
 /// loader can do on another thread while the previous batch is written).
 pub struct PreparedBatch(Vec<(ResourceRow, Vec<IndexRow>)>);
-
-impl PreparedBatch {
-    /// How many resources.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
 
 /// Stamps version 1 at `now`, indexes and serialises `resources`.
 pub fn prepare_bulk(resources: Vec<BulkResource>, now: DateTime<Utc>) -> PreparedBatch {

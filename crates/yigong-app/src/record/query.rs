@@ -483,15 +483,7 @@ pub(crate) async fn conditional_matches(
     ty: &'static str,
     query: &str,
 ) -> Result<Vec<ResourceRow>, FhirError> {
-    let pairs: Vec<(String, String)> = query
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|s| !s.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect();
+    let pairs = query_pairs(query.trim_start_matches('?'));
     if pairs.is_empty() {
         return Err(bad("If-None-Exist", "If-None-Exist needs search parameters"));
     }
@@ -510,6 +502,18 @@ pub(crate) async fn conditional_matches(
         offset: 0,
     };
     Ok(store::search(tx, consortium, &q).await?)
+}
+
+/// The decoded `name=value` pairs of a query string (without its `?`), in order.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|s| !s.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
 }
 
 /// Decodes `%XX` and `+` of a query string part.

@@ -197,6 +197,5 @@ pub async fn timeline(
     let mut institutions: Vec<(InstitutionId, String)> =
         seen_at.iter().filter_map(|i| names.get(&i.as_uuid()).map(|n| (*i, n.clone()))).collect();
     institutions.sort_by(|a, b| a.1.cmp(&b.1));
-    let _ = Utc.timestamp_millis_opt(0);
     Ok(Timeline { person, basis, visible_kinds: visible, entries, next_cursor, institutions, counts })
 }

@@ -183,17 +183,6 @@ fn body_json(ctx: &AppState, headers: &HeaderMap, bytes: &Bytes) -> Result<serde
     Ok(record::parse_body(bytes)?)
 }
 
-fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.unwrap_or("")
-        .split('&')
-        .filter(|s| !s.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (record::percent_decode(k), record::percent_decode(v))
-        })
-        .collect()
-}
-
 fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -314,7 +303,7 @@ async fn search_type(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Fhir, Outcome> {
-    let params = SearchParams::new(query_pairs(query.as_deref()));
+    let params = SearchParams::new(record::query_pairs(query.as_deref().unwrap_or("")));
     let result = record::search(&ctx, caller.actor(), &ty, &params).await?;
     Ok(Fhir::new(StatusCode::OK, searchset(&base(&headers), &ty, &result)))
 }
@@ -333,8 +322,8 @@ async fn search_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Fhir, Outcome> {
-    let mut pairs = query_pairs(query.as_deref());
-    pairs.extend(query_pairs(std::str::from_utf8(&body).ok()));
+    let mut pairs = record::query_pairs(query.as_deref().unwrap_or(""));
+    pairs.extend(record::query_pairs(std::str::from_utf8(&body).unwrap_or("")));
     let result = record::search(&ctx, caller.actor(), &ty, &SearchParams::new(pairs)).await?;
     Ok(Fhir::new(StatusCode::OK, searchset(&base(&headers), &ty, &result)))
 }
