@@ -196,7 +196,12 @@ pub(crate) async fn find_matches(
             continue;
         }
         let Some(person_id) = store::person_of(tx, consortium, row.record_id).await? else { continue };
-        if best.get(&person_id).is_some_and(|m| m.result.score >= result.score) {
+        // The person's best-scoring record; on a tie the earliest (lowest UUIDv7), so the pair
+        // queued does not depend on the order the database returned the records in.
+        if best.get(&person_id).is_some_and(|m| {
+            m.result.score > result.score
+                || (m.result.score == result.score && m.record.record_id < row.record_id)
+        }) {
             continue;
         }
         let source = sources.get(&row.source_id.as_uuid()).cloned().unwrap_or_default();
