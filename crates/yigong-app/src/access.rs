@@ -99,6 +99,7 @@ pub async fn resolve_actor(
             }
         }
     }
+    grants.extend(crate::referral::grants(ctx, tx, grant.consortium_id, grant.role, &scope).await?);
     grants.extend(
         crate::auth::break_glass_grants(tx, grant.consortium_id, account.user_id, ctx.clock.now()).await?,
     );
@@ -113,6 +114,11 @@ pub async fn resolve_actor(
         grants,
         request_id,
     })
+}
+
+/// The platform itself, acting on its timers and rules (referral expiry, loop closing).
+pub fn system(consortium_id: ConsortiumId) -> Actor {
+    Actor { request_id: Some("system".into()), ..console(consortium_id) }
 }
 
 /// The built-in actor of command-line administration (`yigong user add`, seeding): a system

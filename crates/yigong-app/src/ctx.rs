@@ -56,7 +56,7 @@ impl Clock for ManualClock {
 }
 
 /// Database and clock.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Ctx {
     /// The database.
     pub db: Db,
@@ -70,6 +70,10 @@ pub struct Ctx {
     pub fhir_max_body: usize,
     /// Group commit of the audit rows of reads.
     pub read_audit: Arc<crate::audit::ReadAudit>,
+    /// Referral timers of the consortium (DESIGN.md §6.1 defaults unless configured).
+    pub referral: Arc<yigong_domain::referral::Settings>,
+    /// The outbound channel of notifications (SMS gateway…).
+    pub notifier: Arc<dyn crate::referral::Notifier>,
 }
 
 /// Default [`Ctx::fhir_max_body`]: a resource carrying a 1 MB PDF (base64) with room to spare.
@@ -85,6 +89,8 @@ impl Ctx {
             mpi: Arc::default(),
             fhir_max_body: DEFAULT_FHIR_MAX_BODY,
             read_audit: Arc::default(),
+            referral: Arc::default(),
+            notifier: Arc::new(crate::referral::LogNotifier),
         }
     }
 
@@ -101,5 +107,11 @@ impl Ctx {
     pub fn today(&self) -> NaiveDate {
         let china = FixedOffset::east_opt(8 * 3600).expect("valid offset");
         self.clock.now().with_timezone(&china).date_naive()
+    }
+}
+
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx").field("db", &self.db).field("referral", &self.referral).finish_non_exhaustive()
     }
 }

@@ -21,6 +21,18 @@ pub enum AppError {
         /// Stable rule code.
         rule: &'static str,
     },
+    /// A workflow transition not allowed now (409): the current state and what is allowed.
+    #[error("{code}: {message}")]
+    Transition {
+        /// `invalid_transition`, `wrong_party`, `not_due`, `referral_live_exists`.
+        code: &'static str,
+        /// What was refused, in English.
+        message: String,
+        /// The current state.
+        state: Option<&'static str>,
+        /// The transitions allowed from it to the caller.
+        allowed: Vec<&'static str>,
+    },
     /// No valid credentials: missing, wrong, expired or revoked.
     #[error("not authenticated")]
     Unauthenticated,

@@ -9,6 +9,7 @@ mod ctx;
 mod error;
 pub mod mpi;
 pub mod record;
+pub mod referral;
 pub mod registry;
 pub mod seed;
 

@@ -21,5 +21,11 @@ macro_rules! vocabulary {
                 Self::ALL.iter().copied().find(|v| v.as_str() == s)
             }
         }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
     };
 }

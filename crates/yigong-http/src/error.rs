@@ -26,6 +26,12 @@ pub struct ErrorBody {
     /// Per-field errors, for `invalid_input`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, FieldErrorBody>,
+    /// For a refused workflow transition: the current state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<&'static str>,
+    /// For a refused workflow transition: the transitions the caller may perform from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_transitions: Option<Vec<&'static str>>,
 }
 
 /// One wrong field.
@@ -61,6 +67,18 @@ pub enum ApiError {
     /// Conflicts with current state (409).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// A workflow transition not allowed from the current state (409).
+    #[error("{message}")]
+    Transition {
+        /// `invalid_transition`, `wrong_party`, `not_due`, `referral_live_exists`…
+        code: &'static str,
+        /// Explanation.
+        message: String,
+        /// The current state.
+        state: Option<&'static str>,
+        /// What the caller may do from it.
+        allowed: Vec<&'static str>,
+    },
     /// No valid credentials (401).
     #[error("authentication required: log in or present a valid bearer token")]
     Unauthenticated,
@@ -86,6 +104,7 @@ impl ApiError {
             Self::NoRoute => (StatusCode::NOT_FOUND, "no_route"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Conflict(rule) => (StatusCode::CONFLICT, rule),
+            Self::Transition { code, .. } => (StatusCode::CONFLICT, code),
             Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Self::Forbidden(code) => (StatusCode::FORBIDDEN, code),
             Self::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
@@ -110,7 +129,11 @@ impl ApiError {
             }
             other => other.to_string(),
         };
-        ErrorBody { error: code, message, fields }
+        let (state, allowed_transitions) = match self {
+            Self::Transition { state, allowed, .. } => (*state, Some(allowed.clone())),
+            _ => (None, None),
+        };
+        ErrorBody { error: code, message, fields, state, allowed_transitions }
     }
 
     /// The HTTP status.
@@ -143,6 +166,9 @@ impl From<AppError> for ApiError {
             AppError::Invalid(i) => Self::Invalid(i),
             AppError::NotFound { what } => Self::NotFound(what),
             AppError::Conflict { rule } => Self::Conflict(rule),
+            AppError::Transition { code, message, state, allowed } => {
+                Self::Transition { code, message, state, allowed }
+            }
             AppError::Unauthenticated => Self::Unauthenticated,
             AppError::Forbidden { code } => Self::Forbidden(code),
             AppError::TooManyAttempts => Self::TooManyAttempts,

@@ -70,6 +70,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::mpi::router())
         .merge(routes::fhir::router())
         .merge(routes::record::router())
+        .merge(routes::referrals::router())
         .split_for_parts()
 }
 

@@ -14,6 +14,7 @@ pub mod fhir;
 pub mod institution;
 pub mod mpi;
 pub mod population;
+pub mod referral;
 pub mod staff;
 
 pub use db::{Backend, Db, Tx};
@@ -50,6 +51,11 @@ pub const TENANT_TABLES: &[&str] = &[
     "fhir_string",
     "fhir_date",
     "fhir_reference",
+    "referral",
+    "referral_event",
+    "follow_up_task",
+    "green_stamp",
+    "notification",
 ];
 
 /// The account directory: global because a login name is resolved before any consortium is

@@ -91,7 +91,7 @@ impl FhirError {
             Self::App(e) => match e {
                 AppError::Invalid(_) => 422,
                 AppError::NotFound { .. } => 404,
-                AppError::Conflict { .. } => 409,
+                AppError::Conflict { .. } | AppError::Transition { .. } => 409,
                 AppError::Unauthenticated => 401,
                 AppError::Forbidden { .. } => 403,
                 AppError::TooManyAttempts => 429,
@@ -135,6 +135,7 @@ impl FhirError {
                     .collect(),
                 AppError::NotFound { what } => one("not-found", format!("{what} not found")),
                 AppError::Conflict { rule } => one("conflict", format!("conflict: {rule}")),
+                AppError::Transition { message, .. } => one("business-rule", message.clone()),
                 AppError::Unauthenticated => one("login", "a valid bearer token is required".into()),
                 AppError::Forbidden { code } => one("forbidden", format!("not allowed ({code})")),
                 AppError::TooManyAttempts => one("throttled", "too many attempts; try again later".into()),

@@ -87,6 +87,8 @@ vocabulary! {
         /// Keep the master patient index: review candidate pairs, link, unlink, merge and
         /// unmerge persons (主索引管理员).
         MpiSteward = "mpi_steward",
+        /// Read workflow metrics and indicators with de-identified drill-down (转诊统计, 监测指标).
+        IndicatorRead = "indicator_read",
     }
 }
 
@@ -117,7 +119,12 @@ impl Permission {
     pub fn is_read(self) -> bool {
         matches!(
             self,
-            Self::RegistryRead | Self::StaffRead | Self::UserRead | Self::AuditRead | Self::PatientRead
+            Self::RegistryRead
+                | Self::StaffRead
+                | Self::UserRead
+                | Self::AuditRead
+                | Self::PatientRead
+                | Self::IndicatorRead
         )
     }
 }

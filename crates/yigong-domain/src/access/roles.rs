@@ -17,6 +17,13 @@ pub fn role_permits(role: Role, permission: Permission) -> bool {
         // Identity data quality is a consortium function (医务/信息科), never a platform admin's:
         // stewards see the demographics of the pairs they decide, not clinical records.
         P::MpiSteward => matches!(role, R::ConsortiumManager),
+        // Aggregates for those who run the consortium and its referral centres; no clinical rows.
+        P::IndicatorRead => {
+            matches!(
+                role,
+                R::ConsortiumManager | R::HealthBureau | R::ReferralCoordinator | R::InstitutionAdmin
+            )
+        }
         // Clinical data: clinicians only; admins never, managers only de-identified aggregates.
         P::PatientRead | P::PatientWrite | P::BreakGlass => matches!(
             role,

@@ -7,6 +7,7 @@ pub mod fhir;
 pub mod institutions;
 pub mod mpi;
 pub mod record;
+pub mod referrals;
 pub mod staff;
 pub mod system;
 pub mod users;

@@ -6,6 +6,7 @@ mod helpers;
 mod matrix;
 mod mpi;
 mod openapi;
+mod referral;
 mod registry;
 
 /// Runs an async test body `fn(TestApp)` on both backends.
@@ -44,6 +45,10 @@ on_both! {
     login_form_token => crate::auth::login_form_needs_its_own_token,
     no_escalation => crate::auth::no_escalation_through_accounts_or_postings,
     mpi_api => crate::mpi::import_match_register_read,
+    referral_closed_loop => crate::referral::closed_loop,
+    referral_green_and_refusals => crate::referral::green_channel_and_refusals,
+    referral_timers => crate::referral::timers_expire_and_escalate,
+    referral_concurrent_accept => crate::referral::two_coordinators_accept_at_once,
     fhir_crud => crate::fhir::create_read_version_delete,
     fhir_transaction => crate::fhir::transaction_rewrites_and_rolls_back,
     fhir_search => crate::fhir::search_pages_filters_and_includes,

@@ -234,6 +234,31 @@ pub fn rules() -> Vec<Rule> {
             ..rule("post", "/api/v1/mpi/review/{record_a}/{record_b}/decision")
         },
         Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/persons/{person_id}/record") },
+        // Referrals: clinical, never an administrator's; metrics are management's, not a village doctor's.
+        Rule { lacking: Some("system_admin"), body: referral_body, ..rule("post", "/api/v1/referrals") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/referrals") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/referrals/{id}") },
+        Rule {
+            lacking: Some("system_admin"),
+            body: transition_body,
+            ..rule("post", "/api/v1/referrals/{id}/transitions")
+        },
+        Rule {
+            lacking: Some("system_admin"),
+            body: stamp_body,
+            ..rule("post", "/api/v1/referrals/{id}/stamps")
+        },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/follow-ups") },
+        Rule {
+            lacking: Some("system_admin"),
+            body: note_body,
+            ..rule("post", "/api/v1/follow-ups/{id}/complete")
+        },
+        // One's own notifications: every account.
+        rule("get", "/api/v1/notifications"),
+        Rule { body: read_body, ..rule("post", "/api/v1/notifications/read") },
+        Rule { lacking: Some("village_doctor"), ..rule("get", "/api/v1/referral-metrics") },
+        Rule { lacking: Some("village_doctor"), ..rule("get", "/api/v1/referral-metrics/drill-down") },
         // FHIR: clinical data is never an administrator's.
         Rule { public: true, ..rule("get", "/fhir/metadata") },
         Rule { lacking: Some("system_admin"), body: fhir_bundle, ..rule("post", "/fhir") },
@@ -247,6 +272,27 @@ pub fn rules() -> Vec<Rule> {
         Rule { lacking: Some("system_admin"), ..rule("get", "/fhir/{type}/{id}/_history") },
         Rule { lacking: Some("system_admin"), ..rule("get", "/fhir/{type}/{id}/_history/{vid}") },
     ]
+}
+
+fn referral_body(ids: &Ids) -> Value {
+    json!({"direction": "upward", "priority": "routine", "patient_record_id": "0190a3c0-0000-7000-8000-000000000002",
+           "to_institution_id": ids.hospital, "reason": "further_examination", "condition": "胸闷", "consent": true})
+}
+
+fn transition_body(_: &Ids) -> Value {
+    json!({"transition": "accept", "version": 1})
+}
+
+fn stamp_body(_: &Ids) -> Value {
+    json!({"milestone": "ecg", "at": "2026-01-01T00:00:00Z"})
+}
+
+fn note_body(_: &Ids) -> Value {
+    json!({"note": "随访血压 128/80"})
+}
+
+fn read_body(_: &Ids) -> Value {
+    json!({"ids": []})
 }
 
 fn fhir_observation(_: &Ids) -> Value {
