@@ -25,6 +25,53 @@ pub struct Config {
     pub synth: Synth,
     /// The audit trail.
     pub audit: Audit,
+    /// Two-way referral timers (DESIGN.md §6.1 defaults).
+    #[serde(default)]
+    pub referral: Referral,
+}
+
+/// Two-way referral timers of the consortium.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Referral {
+    /// Hours a routine referral waits for the receiver's answer.
+    pub respond_routine_hours: u32,
+    /// Hours an urgent referral waits.
+    pub respond_urgent_hours: u32,
+    /// Minutes a green page waits for the receiving centre.
+    pub green_ack_minutes: u32,
+    /// Days after discharge a down-referral's follow-up is due.
+    pub follow_up_days: u32,
+    /// The same for high-risk patients.
+    pub follow_up_days_high_risk: u32,
+}
+
+impl Default for Referral {
+    fn default() -> Self {
+        let d = yigong_domain::referral::Settings::default();
+        Self {
+            respond_routine_hours: d.respond_routine.num_hours() as u32,
+            respond_urgent_hours: d.respond_urgent.num_hours() as u32,
+            green_ack_minutes: d.green_ack.num_minutes() as u32,
+            follow_up_days: d.follow_up_days as u32,
+            follow_up_days_high_risk: d.follow_up_days_high_risk as u32,
+        }
+    }
+}
+
+impl Referral {
+    /// The domain's settings with these values.
+    pub fn settings(&self) -> yigong_domain::referral::Settings {
+        use chrono::Duration;
+        yigong_domain::referral::Settings {
+            respond_routine: Duration::hours(i64::from(self.respond_routine_hours)),
+            respond_urgent: Duration::hours(i64::from(self.respond_urgent_hours)),
+            green_ack: Duration::minutes(i64::from(self.green_ack_minutes)),
+            follow_up_days: i64::from(self.follow_up_days),
+            follow_up_days_high_risk: i64::from(self.follow_up_days_high_risk),
+            ..Default::default()
+        }
+    }
 }
 
 /// Audit trail settings.
@@ -117,6 +164,7 @@ impl Default for Config {
             log: Log { level: "info,sqlx=warn".into(), format: LogFormat::Text },
             synth: Synth { seed: 2027, residents: 20_000 },
             audit: Audit { retention_months: 13 },
+            referral: Referral::default(),
         }
     }
 }
@@ -166,6 +214,11 @@ impl Config {
         if let Some(s) = overrides.seed {
             config.synth.seed = s;
         }
+        let r = &config.referral;
+        anyhow::ensure!(
+            r.respond_routine_hours > 0 && r.respond_urgent_hours > 0 && r.green_ack_minutes > 0,
+            "invalid configuration: referral response times must be positive"
+        );
         anyhow::ensure!(
             config.audit.retention_months >= 6,
             "invalid configuration: audit.retention_months is {}, the legal floor is 6",

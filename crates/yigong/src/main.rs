@@ -436,7 +436,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { .. } => {
             let db = open(&config).await?;
-            serve(Ctx::new(db), &config.server, None).await
+            serve(Ctx::new(db), &config, false).await
         }
         Command::Demo { .. } => demo(config).await,
     }
@@ -496,12 +496,14 @@ async fn demo(config: Config) -> anyhow::Result<()> {
     } else {
         println!("演示账号见 / demo accounts are in {}", data.join(accounts::DEMO_ACCOUNTS_FILE).display());
     }
-    serve(ctx, &config.server, Some(&config)).await
+    serve(ctx, &config, true).await
 }
 
-async fn serve(mut ctx: Ctx, server: &config::Server, demo: Option<&Config>) -> anyhow::Result<()> {
+async fn serve(mut ctx: Ctx, config: &Config, demo: bool) -> anyhow::Result<()> {
+    let server = &config.server;
     let listen = server.listen;
     ctx.fhir_max_body = server.fhir_max_body_bytes;
+    ctx.referral = std::sync::Arc::new(config.referral.settings());
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listen on {listen}"))?;
     let addr = listener.local_addr().context("read the bound address")?;
@@ -513,7 +515,7 @@ async fn serve(mut ctx: Ctx, server: &config::Server, demo: Option<&Config>) -> 
     for c in &consortia {
         println!("  consortium {} ({}), id {}", c.name, c.county_code.as_str(), c.id);
     }
-    if let Some(config) = demo {
+    if demo {
         println!("  data folder: {}", config.storage.data_dir.display());
     }
     println!("Press Ctrl+C to stop.");
@@ -529,8 +531,32 @@ async fn serve(mut ctx: Ctx, server: &config::Server, demo: Option<&Config>) -> 
             }
         }
     });
+    // Referral timers (expiry, no-show) and the outbound channel of notifications, every minute.
+    let timer_ctx = ctx.clone();
+    let timers = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let consortia = match yigong_app::registry::list_all_consortia(&timer_ctx).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "referral timers: cannot list consortia; will retry");
+                    continue;
+                }
+            };
+            for c in consortia {
+                if let Err(e) = yigong_app::referral::run_timers(&timer_ctx, c.id).await {
+                    tracing::warn!(error = %e, consortium = %c.id, "referral timers failed; will retry");
+                }
+                if let Err(e) = yigong_app::referral::deliver_pending(&timer_ctx, c.id).await {
+                    tracing::warn!(error = %e, consortium = %c.id, "notification delivery failed; will retry");
+                }
+            }
+        }
+    });
     let app = yigong_http::app(ctx.clone()).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serve HTTP")?;
+    timers.abort();
     sealer.abort();
     let _ = yigong_app::audit::seal(&ctx).await;
     ctx.db.close().await;

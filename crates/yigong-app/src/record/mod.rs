@@ -387,6 +387,15 @@ async fn patient_institutions(
     Ok((records, institutions.into_iter().map(InstitutionId::from_uuid).collect()))
 }
 
+/// Why a projected resource is not written over FHIR, and where it is changed.
+fn kept_elsewhere(ty: &str, id: &str, kind: Option<&str>) -> String {
+    if kind == Some(crate::referral::fhir::KIND) {
+        format!("{ty}/{id} is kept by the referral workflow; change it through /api/v1/referrals")
+    } else {
+        format!("{ty}/{id} mirrors the consortium's registry; change it there (/api/v1)")
+    }
+}
+
 /// The basis on which `actor` may `permission` a patient, if any (no audit).
 async fn patient_basis(
     ctx: &Ctx,
@@ -667,9 +676,10 @@ pub(crate) async fn write_in(
     if let Some(row) = &existing
         && row.registry_kind.is_some()
     {
-        return Err(FhirError::NotAllowed(format!(
-            "{ty}/{} mirrors the consortium's registry; change it there (/api/v1)",
-            row.resource_id
+        return Err(FhirError::NotAllowed(kept_elsewhere(
+            ty,
+            &row.resource_id,
+            row.registry_kind.as_deref(),
         )));
     }
     if let Some(expected) = request.if_match {
@@ -844,9 +854,7 @@ pub(crate) async fn delete_in(
         return Ok(None);
     };
     if existing.registry_kind.is_some() {
-        return Err(FhirError::NotAllowed(format!(
-            "{ty}/{id} mirrors the consortium's registry; change it there"
-        )));
+        return Err(FhirError::NotAllowed(kept_elsewhere(ty, id, existing.registry_kind.as_deref())));
     }
     if existing.deleted {
         return Ok(None);

@@ -25,6 +25,7 @@ use yigong_store::{Tx, institution, mpi};
 use crate::audit::{self, Event};
 use crate::{AppError, Ctx};
 
+pub mod fhir;
 mod follow_up;
 mod green;
 mod metrics;
@@ -358,6 +359,7 @@ pub async fn create(
     }
     derive(&mut r, &ctx.referral, now);
     store::insert(&mut tx, &r).await?;
+    fhir::mirror(&mut tx, &r, Some(actor.user_id), now).await?;
     store::insert_event(
         &mut tx,
         consortium,
@@ -604,6 +606,7 @@ async fn apply_inner(
     r.updated_at = now;
     derive(r, settings, now);
     store::update(tx, r, expected).await?;
+    fhir::mirror(tx, r, Some(actor.user_id), now).await?;
     let seq = store::events(tx, consortium, r.id).await?.len() as i32 + 1;
     let mut e = event(
         actor,

@@ -220,6 +220,47 @@ pub async fn closed_loop(app: TestApp) {
     let r = app.get_as(&c.township_coordinator, &format!("/api/v1/referrals/{down}")).await;
     assert_eq!(ok(&r)["state"], "closed");
 
+    // The referral over FHIR: a ServiceRequest and its Task, valid R4, kept by the workflow.
+    let r = app.get_as(&c.coordinator, &format!("/fhir/ServiceRequest/{up}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        yigong_fhir::validate::validate(&r.body).is_empty(),
+        "{:?}",
+        yigong_fhir::validate::validate(&r.body)
+    );
+    assert_eq!(r.body["status"], "completed");
+    assert_eq!(r.body["subject"]["reference"], format!("Patient/{record}"));
+    assert_eq!(r.body["reasonCode"][1]["coding"][0]["code"], "I20.000");
+    let r = app.get_as(&c.coordinator, &format!("/fhir/Task/{up}-task")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        yigong_fhir::validate::validate(&r.body).is_empty(),
+        "{:?}",
+        yigong_fhir::validate::validate(&r.body)
+    );
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["businessStatus"]["coding"][0]["code"].as_str()),
+        (Some("completed"), Some("closed"))
+    );
+    assert_eq!(r.body["meta"]["versionId"], "8", "one version per step");
+    let r = app
+        .send(
+            axum::http::Method::PUT,
+            &format!("/fhir/Task/{up}-task"),
+            Some(&c.coordinator),
+            Some("application/fhir+json"),
+            &r.text,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{}", r.text);
+    let r = app.get_as(&c.coordinator, &format!("/fhir/ServiceRequest?subject=Patient/{record}")).await;
+    assert_eq!(
+        r.body["total"].as_u64().or(Some(r.body["entry"].as_array().map_or(0, |e| e.len() as u64))),
+        Some(2),
+        "{}",
+        r.text
+    );
+
     // The sending doctor heard of every step.
     let r = app.get_as(&c.village_doctor, "/api/v1/notifications").await;
     let kinds: Vec<&str> = ok(&r).as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
