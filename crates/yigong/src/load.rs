@@ -103,6 +103,7 @@ pub async fn synthetic_county(ctx: &Ctx, config: &Config) -> anyhow::Result<yigo
     progress.finish();
     load_registrations(ctx, &cfg, &org).await?;
     load_clinical_year(ctx, &cfg, &org).await?;
+    load_referrals(ctx, &cfg, &org).await?;
     tracing::info!(
         institutions = org.institutions.len(),
         staff = org.staff.len(),
@@ -239,4 +240,217 @@ async fn load_clinical_year(
     progress.finish();
     tracing::info!(resources = loaded, seconds = started.elapsed().as_secs_f64(), "clinical year loaded");
     Ok(())
+}
+
+/// Loads the synthetic year of two-way referrals (≈ 30 a day for 400 000 residents) with their
+/// events, follow-up tasks and green-channel stamps, replayed into the state each reached.
+async fn load_referrals(
+    ctx: &Ctx,
+    cfg: &SynthConfig,
+    org: &yigong_synth::Organisation,
+) -> anyhow::Result<usize> {
+    use std::collections::HashMap;
+
+    use yigong_app::referral::{Loaded, Referral, ReferralEvent};
+    use yigong_domain::ids::PatientRecordId;
+    use yigong_domain::referral::{Party, State, Transition};
+    use yigong_store::referral::{FollowUp, Stamp};
+
+    let consortium = org.consortium.id;
+    let mut tx = ctx.db.begin().await?;
+    let keys: HashMap<(String, String), uuid::Uuid> = yigong_store::mpi::record_keys(&mut tx, consortium)
+        .await?
+        .into_iter()
+        .map(|(source, local, record)| ((source, local), record))
+        .collect();
+    drop(tx);
+    let synth = yigong_synth::referrals(cfg, org);
+    let mut progress = Progress::new("referrals", synth.len() as u64);
+    let mut batch = Vec::new();
+    let mut loaded = 0usize;
+    for s in synth {
+        let Some(record) = keys.get(&(s.patient_source.clone(), s.patient_local_id.clone())).copied() else {
+            continue;
+        };
+        let mut r = Referral {
+            consortium_id: consortium,
+            id: s.id,
+            slip_no: s.slip_no.clone(),
+            direction: s.direction,
+            priority: s.priority,
+            state: State::Draft,
+            version: 1,
+            patient_record_id: PatientRecordId::from_uuid(record),
+            from_institution_id: s.from_institution,
+            from_department_id: s.from_department,
+            from_staff_id: s.from_staff,
+            from_user_id: None,
+            to_institution_id: s.to_institution,
+            to_department_id: s.to_department,
+            external_institution: s.external_institution.clone(),
+            external_reference: None,
+            lateral: s.lateral,
+            reason: s.reason.clone(),
+            reason_text: s.reason_text.clone(),
+            green_centre: s.green_centre,
+            slip: serde_json::json!({
+                "chief_complaint": s.chief_complaint,
+                "condition": s.condition,
+                "diagnoses": s.diagnoses.iter().map(|(c, n)| serde_json::json!({"code": c, "name": n})).collect::<Vec<_>>(),
+                "tests": s.tests,
+                "treatment": s.treatment,
+                "precautions": s.precautions,
+                "downward": s.downward,
+            }),
+            certificate_class: s.certificate.as_ref().map(|c| c.0),
+            certificate_issued: s.certificate.as_ref().map(|c| c.1),
+            certificate_no: s.certificate.as_ref().map(|c| c.2.clone()),
+            consent: true,
+            parent_id: s.parent,
+            high_risk: s.downward.as_ref().is_some_and(|d| d.high_risk),
+            discharged_on: s.downward.as_ref().map(|d| d.discharged_on),
+            created_at: s.created_at,
+            submitted_at: None,
+            sla_started_at: None,
+            redirects: 0,
+            accepted_at: None,
+            rejected_at: None,
+            slot_at: None,
+            slot_text: None,
+            arrived_at: None,
+            completed_at: None,
+            closed_at: None,
+            outcome: None,
+            no_down_reason: None,
+            closed_loop: None,
+            sla_due: None,
+            work_rank: 2,
+            work_at: s.created_at,
+            timer_due: None,
+            updated_at: s.created_at,
+        };
+        let mut events = vec![ReferralEvent {
+            seq: 1,
+            transition: None,
+            from_state: State::Draft,
+            to_state: State::Draft,
+            party: Party::SendingClinician,
+            user_id: None,
+            staff_id: s.from_staff,
+            role: None,
+            institution_id: Some(s.from_institution),
+            at: s.created_at,
+            reason: None,
+            note: None,
+            payload: serde_json::json!({}),
+        }];
+        for e in &s.events {
+            let from = r.state;
+            let to = match e.transition {
+                Transition::Submit if r.priority == yigong_domain::referral::Priority::Green => {
+                    State::Accepted
+                }
+                Transition::Submit | Transition::Redirect => State::Submitted,
+                Transition::Accept => State::Accepted,
+                Transition::Reject => State::Rejected,
+                Transition::Schedule | Transition::Reschedule => State::Scheduled,
+                Transition::Arrive => State::Arrived,
+                Transition::StartCare => State::InCare,
+                Transition::Complete => State::Completed,
+                Transition::Close => State::Closed,
+                Transition::Cancel => State::Cancelled,
+                Transition::Expire => State::Expired,
+                Transition::MarkNoShow => State::NoShow,
+                Transition::SendOut => State::SentOut,
+            };
+            match e.transition {
+                Transition::Submit => {
+                    r.submitted_at.get_or_insert(e.at);
+                    r.sla_started_at = Some(e.at);
+                    if to == State::Accepted {
+                        r.accepted_at = Some(e.at);
+                    }
+                }
+                Transition::Redirect => {
+                    r.redirects += 1;
+                    r.sla_started_at = Some(e.at);
+                }
+                Transition::Accept => {
+                    r.accepted_at = Some(e.at);
+                    if e.department.is_some() {
+                        r.to_department_id = e.department;
+                    }
+                }
+                Transition::Reject => r.rejected_at = Some(e.at),
+                Transition::Schedule | Transition::Reschedule => r.slot_at = e.slot_at,
+                Transition::Arrive => r.arrived_at = Some(e.at),
+                Transition::Complete => {
+                    r.completed_at = Some(e.at);
+                    r.outcome = e.outcome;
+                }
+                Transition::Close => {
+                    r.closed_at = Some(e.at);
+                    r.no_down_reason = e.no_down_reason;
+                    r.closed_loop =
+                        Some(yigong_domain::referral::closes_loop(e.closed_by_rule, e.no_down_reason));
+                }
+                Transition::SendOut => r.to_institution_id = None,
+                _ => {}
+            }
+            r.state = to;
+            r.version += 1;
+            r.updated_at = e.at;
+            events.push(ReferralEvent {
+                seq: events.len() as i32 + 1,
+                transition: Some(e.transition),
+                from_state: from,
+                to_state: to,
+                party: e.party,
+                user_id: None,
+                staff_id: None,
+                role: None,
+                institution_id: None,
+                at: e.at,
+                reason: e.reason.clone(),
+                note: e.note.clone(),
+                payload: serde_json::json!({}),
+            });
+        }
+        let follow_up = s.follow_up.as_ref().and_then(|f| {
+            Some(FollowUp {
+                id: uuid::Uuid::from_u128(s.id.as_u128() ^ 0x0f0f),
+                referral_id: s.id,
+                institution_id: s.to_institution?,
+                patient_record_id: r.patient_record_id,
+                due_on: f.due_on,
+                high_risk: r.high_risk,
+                state: if f.done_at.is_some() { "done".into() } else { "open".into() },
+                done_at: f.done_at,
+                done_by: None,
+                note: f.note.clone(),
+                created_at: r.accepted_at.unwrap_or(r.created_at),
+            })
+        });
+        let stamps = s
+            .stamps
+            .iter()
+            .map(|(m, at, source)| Stamp {
+                milestone: *m,
+                at: *at,
+                source: *source,
+                institution_id: None,
+                recorded_by: None,
+                recorded_at: *at,
+            })
+            .collect();
+        batch.push(Loaded { referral: r, events, follow_up, stamps });
+        if batch.len() >= 2_000 {
+            loaded += yigong_app::referral::load(ctx, consortium, std::mem::take(&mut batch)).await?;
+            progress.set(loaded as u64);
+        }
+    }
+    loaded += yigong_app::referral::load(ctx, consortium, batch).await?;
+    progress.set(loaded as u64);
+    progress.finish();
+    Ok(loaded)
 }

@@ -18,7 +18,7 @@ use yigong_domain::referral::{
     Settings, State, Transition,
 };
 use yigong_domain::{Invalid, access};
-use yigong_store::referral::{self as store, Event as StoredEvent};
+use yigong_store::referral::{self as store, Event as StoredEvent, Stamp};
 pub use yigong_store::referral::{FollowUp, Referral};
 use yigong_store::{Tx, institution, mpi};
 
@@ -37,7 +37,7 @@ pub use green::{GreenCase, green_month, record_stamp};
 pub use metrics::{Group, MetricsQuery, MetricsReport, drill_down, metrics};
 pub use notify::{LogNotifier, Notifier, deliver_pending, mark_read, notifications};
 pub use worklist::{Tab, Worklist, WorklistItem, worklist};
-pub use yigong_store::referral::{Event as ReferralEvent, Notification, Stamp};
+pub use yigong_store::referral::{Event as ReferralEvent, Notification};
 
 /// What a transition carries besides the transition itself.
 #[derive(Debug, Clone, Default)]
@@ -910,4 +910,44 @@ pub async fn run_timers(ctx: &Ctx, consortium: ConsortiumId) -> Result<usize, Ap
         }
         tx.commit().await?;
     }
+}
+
+/// One referral of a bulk load (the synthetic county, a migration from another system): the
+/// row with its state and times as they happened, its events, follow-up and stamps.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The referral (derived columns are recomputed).
+    pub referral: Referral,
+    /// Its events, `seq` from 1.
+    pub events: Vec<StoredEvent>,
+    /// Its follow-up task.
+    pub follow_up: Option<FollowUp>,
+    /// Its green-channel stamps.
+    pub stamps: Vec<Stamp>,
+}
+
+/// Loads referrals as they happened, in one transaction (parents before their children), with
+/// their FHIR projection. For loaders only: no use-case checks, no notifications.
+pub async fn load(ctx: &Ctx, consortium: ConsortiumId, items: Vec<Loaded>) -> Result<usize, AppError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let n = items.len();
+    for mut item in items {
+        let r = &mut item.referral;
+        r.consortium_id = consortium;
+        let at = r.updated_at;
+        derive(r, &ctx.referral, at);
+        store::insert(&mut tx, r).await?;
+        for e in &item.events {
+            store::insert_event(&mut tx, consortium, r.id, e).await?;
+        }
+        if let Some(t) = &item.follow_up {
+            store::insert_follow_up(&mut tx, consortium, t).await?;
+        }
+        for s in &item.stamps {
+            store::put_stamp(&mut tx, consortium, r.id, s).await?;
+        }
+        fhir::mirror(&mut tx, r, None, at).await?;
+    }
+    tx.commit().await?;
+    Ok(n)
 }
