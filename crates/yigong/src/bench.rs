@@ -15,29 +15,33 @@ use yigong_domain::page::PageRequest;
 
 use crate::config::Config;
 
-const BENCH_PASSWORD: &str = "bench-password-2026";
+pub(crate) const BENCH_PASSWORD: &str = "bench-password-2026";
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-struct Stats {
-    p50: Duration,
-    p95: Duration,
-    p99: Duration,
+pub(crate) struct Stats {
+    pub(crate) p50: Duration,
+    pub(crate) p95: Duration,
+    pub(crate) p99: Duration,
 }
 
-fn stats(mut samples: Vec<Duration>) -> Stats {
+pub(crate) fn stats(mut samples: Vec<Duration>) -> Stats {
     samples.sort();
     Stats { p50: percentile(&samples, 0.5), p95: percentile(&samples, 0.95), p99: percentile(&samples, 0.99) }
 }
 
-async fn get(app: &axum::Router, uri: &str, auth: (&str, &str)) -> anyhow::Result<(StatusCode, Vec<u8>)> {
+pub(crate) async fn get(
+    app: &axum::Router,
+    uri: &str,
+    auth: (&str, &str),
+) -> anyhow::Result<(StatusCode, Vec<u8>)> {
     let req = Request::get(uri).header(auth.0, auth.1).body(Body::empty()).context("build request")?;
     let resp = app.clone().oneshot(req).await.context("send request")?;
     let status = resp.status();
@@ -203,7 +207,8 @@ pub async fn run(ctx: &Ctx, config: &Config, iterations: usize) -> anyhow::Resul
     );
 
     record_360(ctx, &app, cid, &institutions, iterations).await?;
-    mpi(ctx, config, &app, cid, &institutions, iterations).await
+    mpi(ctx, config, &app, cid, &institutions, iterations).await?;
+    crate::bench_referral::run(ctx, &app, cid, &institutions, iterations).await
 }
 
 /// 6. The 360° view of a patient with 200 entries across facilities (one page of 200 over the

@@ -5,6 +5,7 @@
 mod accounts;
 mod bench;
 mod bench_fhir;
+mod bench_referral;
 mod config;
 mod load;
 mod mpi;

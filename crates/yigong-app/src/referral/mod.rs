@@ -929,6 +929,24 @@ pub struct Loaded {
 /// Loads referrals as they happened, in one transaction (parents before their children), with
 /// their FHIR projection. For loaders only: no use-case checks, no notifications.
 pub async fn load(ctx: &Ctx, consortium: ConsortiumId, items: Vec<Loaded>) -> Result<usize, AppError> {
+    load_with(ctx, consortium, items, true).await
+}
+
+/// [`load`] without the FHIR projection: for benchmark top-ups of history only.
+pub async fn load_without_fhir(
+    ctx: &Ctx,
+    consortium: ConsortiumId,
+    items: Vec<Loaded>,
+) -> Result<usize, AppError> {
+    load_with(ctx, consortium, items, false).await
+}
+
+async fn load_with(
+    ctx: &Ctx,
+    consortium: ConsortiumId,
+    items: Vec<Loaded>,
+    with_fhir: bool,
+) -> Result<usize, AppError> {
     let mut tx = ctx.db.begin_write().await?;
     let n = items.len();
     for mut item in items {
@@ -946,7 +964,9 @@ pub async fn load(ctx: &Ctx, consortium: ConsortiumId, items: Vec<Loaded>) -> Re
         for s in &item.stamps {
             store::put_stamp(&mut tx, consortium, r.id, s).await?;
         }
-        fhir::mirror(&mut tx, r, None, at).await?;
+        if with_fhir {
+            fhir::mirror(&mut tx, r, None, at).await?;
+        }
     }
     tx.commit().await?;
     Ok(n)
