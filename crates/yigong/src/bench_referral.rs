@@ -152,7 +152,7 @@ fn copy(r: &Referral, k: u64, now: chrono::DateTime<chrono::Utc>) -> Referral {
         c.state = if c.accepted_at.is_some() { State::Closed } else { State::Rejected };
         if c.state == State::Closed {
             c.closed_at = Some(c.updated_at);
-            c.closed_loop = Some(c.direction == yigong_domain::referral::Direction::Upward && k % 3 != 0);
+            c.closed_loop = Some(c.direction == yigong_domain::referral::Direction::Upward && !k.is_multiple_of(3));
         } else {
             c.rejected_at = Some(c.updated_at);
         }
