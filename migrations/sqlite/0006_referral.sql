@@ -82,8 +82,6 @@ CREATE INDEX referral_sla ON referral (consortium_id, to_institution_id, sla_due
 CREATE INDEX referral_outbox ON referral (consortium_id, from_institution_id, created_at);
 -- Timers and metrics.
 CREATE INDEX referral_timer ON referral (consortium_id, timer_due) WHERE timer_due IS NOT NULL;
--- Referral grants of ended referrals (until 30 days after they end).
-CREATE INDEX referral_ended ON referral (consortium_id, to_institution_id, updated_at);
 CREATE INDEX referral_submitted ON referral (consortium_id, submitted_at);
 CREATE INDEX referral_patient ON referral (consortium_id, patient_record_id);
 CREATE INDEX referral_parent ON referral (consortium_id, parent_id) WHERE parent_id IS NOT NULL;

@@ -99,7 +99,6 @@ pub async fn resolve_actor(
             }
         }
     }
-    grants.extend(crate::referral::grants(ctx, tx, grant.consortium_id, grant.role, &scope).await?);
     grants.extend(
         crate::auth::break_glass_grants(tx, grant.consortium_id, account.user_id, ctx.clock.now()).await?,
     );

@@ -602,47 +602,42 @@ pub async fn for_metrics(
     fetch(tx, &sql, vec![Bind::Uuid(consortium.as_uuid()), Bind::At(from), Bind::At(to)]).await
 }
 
-/// A referral that opens its patient: (referral, person, from, ended at).
-pub type GrantRow = (Uuid, yigong_domain::ids::PersonId, DateTime<Utc>, Option<DateTime<Utc>>);
-
-/// The referral grants of clinicians of `institutions`: each referral they receive that was
-/// accepted and is live, completed, or ended at `since` or later gives its patient's person
-/// (resolved through the open MPI link). Returns (referral, person, accepted at, ended at or
-/// `None` while not ended).
-pub async fn grants_for(
+/// The referral grants of clinicians of `institutions` on one patient's `records`: referrals
+/// of those records they receive, accepted and live, completed, or ended at `since` or later.
+/// Returns (referral, accepted at, ended at or `None`).
+pub async fn grants_on(
     tx: &mut Tx,
     consortium: ConsortiumId,
     institutions: &[InstitutionId],
+    records: &[PatientRecordId],
     since: DateTime<Utc>,
-) -> Result<Vec<GrantRow>, StoreError> {
-    if institutions.is_empty() {
+) -> Result<Vec<(Uuid, DateTime<Utc>, Option<DateTime<Utc>>)>, StoreError> {
+    if institutions.is_empty() || records.is_empty() {
         return Ok(vec![]);
     }
-    let list = (0..institutions.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ");
-    // Two index ranges: the open referrals by state, the ended ones by when they ended.
-    let select = "SELECT r.referral_id, l.person_id, r.accepted_at, r.state, r.updated_at FROM referral r \
-                  JOIN mpi_link l ON l.consortium_id = r.consortium_id AND l.record_id = r.patient_record_id \
-                  AND l.valid_to IS NULL";
+    let n = records.len();
+    let recs = (0..n).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ");
+    let insts = (0..institutions.len()).map(|i| format!("${}", i + 3 + n)).collect::<Vec<_>>().join(", ");
     let sql = format!(
-        "{select} WHERE r.consortium_id = $1 AND r.to_institution_id IN ({list}) AND r.accepted_at IS NOT NULL \
-         AND r.state IN ('accepted', 'scheduled', 'arrived', 'in_care', 'completed') \
-         UNION ALL {select} WHERE r.consortium_id = $1 AND r.to_institution_id IN ({list}) \
-         AND r.accepted_at IS NOT NULL AND r.updated_at >= $2 \
-         AND r.state IN ('closed', 'rejected', 'cancelled', 'expired', 'no_show', 'sent_out')"
+        "SELECT referral_id, accepted_at, state, updated_at FROM referral WHERE consortium_id = $1 \
+         AND patient_record_id IN ({recs}) AND to_institution_id IN ({insts}) AND accepted_at IS NOT NULL \
+         AND (state IN ('accepted', 'scheduled', 'arrived', 'in_care', 'completed') OR updated_at >= $2)"
     );
-    type Raw = (Uuid, Uuid, DateTime<Utc>, String, DateTime<Utc>);
+    type Raw = (Uuid, DateTime<Utc>, String, DateTime<Utc>);
     let rows: Vec<Raw> = on_tx!(tx, conn => {
         let mut q = sqlx::query_as(&sql).bind(consortium.as_uuid()).bind(since);
+        for r in records {
+            q = q.bind(r.as_uuid());
+        }
         for i in institutions {
             q = q.bind(i.as_uuid());
         }
         q.fetch_all(conn).await
     })?;
     rows.into_iter()
-        .map(|(id, person, from, state, updated)| {
+        .map(|(id, from, state, updated)| {
             let state = parse("state", &state, State::parse)?;
-            let until = state.is_terminal().then_some(updated);
-            Ok((id, yigong_domain::ids::PersonId::from_uuid(person), from, until))
+            Ok((id, from, state.is_terminal().then_some(updated)))
         })
         .collect()
 }

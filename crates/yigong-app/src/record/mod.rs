@@ -422,7 +422,16 @@ async fn patient_basis(
     }
     // A grant on the patient (referral, break-glass) with no institution in reach.
     let target = Target { consortium_id: consortium, institution_id: None, patient: Some(person.as_uuid()) };
-    Ok(access::decide(actor, permission, &target, now).ok())
+    if let Ok(basis) = access::decide(actor, permission, &target, now) {
+        return Ok(Some(basis));
+    }
+    let referral = crate::referral::grants_on(ctx, tx, actor, person).await?;
+    if referral.is_empty() {
+        return Ok(None);
+    }
+    let mut with = actor.clone();
+    with.grants.extend(referral);
+    Ok(access::decide(&with, permission, &target, now).ok())
 }
 
 /// Decides a read of one stored resource; refusals are audited.

@@ -860,27 +860,28 @@ fn parties_for_read(actor: &Actor, r: &Referral) -> Vec<Party> {
     sides
 }
 
-/// The referral grants of an actor: for clinicians of the receiving institutions, the patient of
-/// every accepted referral, from acceptance until the referral ends plus
-/// [`Settings::grant_after_end`] (DESIGN.md §5.1, basis `referral`).
-pub async fn grants(
+/// The referral grants of `actor` on one person: for clinicians of the receiving institutions,
+/// every accepted referral of the person's records, from acceptance until the referral ends plus
+/// [`Settings::grant_after_end`] (DESIGN.md §5.1, basis `referral`). Looked up when a read needs
+/// them, so that a hospital's years of referrals never weigh on every request.
+pub(crate) async fn grants_on(
     ctx: &Ctx,
     tx: &mut Tx,
-    consortium: ConsortiumId,
-    role: Role,
-    scope: &Scope,
+    actor: &Actor,
+    person: PersonId,
 ) -> Result<Vec<access::Grant>, AppError> {
-    let Scope::Institutions(set) = scope else { return Ok(vec![]) };
-    if !access::role_permits(role, Permission::PatientRead) {
+    let Scope::Institutions(set) = &actor.scope else { return Ok(vec![]) };
+    if !access::role_permits(actor.role, Permission::PatientRead) {
         return Ok(vec![]);
     }
     let after_end = ctx.referral.grant_after_end;
     let since = ctx.clock.now() - after_end;
     let institutions: Vec<InstitutionId> = set.iter().copied().collect();
-    let rows = store::grants_for(tx, consortium, &institutions, since).await?;
+    let records = mpi::person_record_ids(tx, actor.consortium_id, person).await?;
+    let rows = store::grants_on(tx, actor.consortium_id, &institutions, &records, since).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, person, from, until)| access::Grant {
+        .map(|(id, from, until)| access::Grant {
             basis: Basis::Referral,
             subject: access::GrantSubject::Patient(person.as_uuid()),
             valid_from: from,
