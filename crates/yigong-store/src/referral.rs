@@ -738,6 +738,61 @@ pub async fn events(tx: &mut Tx, consortium: ConsortiumId, referral: Uuid) -> Re
         .collect()
 }
 
+/// The columns metrics need, for referrals submitted before `to` and submitted or changed at
+/// `from` or later (no slip: a year at 10× volume is 110,000 rows).
+pub async fn metric_rows(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<yigong_domain::referral::metrics::Row>, StoreError> {
+    const SQL: &str = "SELECT referral_id, direction, priority, state, from_institution_id, to_institution_id, \
+        submitted_at, accepted_at, rejected_at, arrived_at, completed_at, closed_at, closed_loop, sla_due \
+        FROM referral WHERE consortium_id = $1 AND submitted_at IS NOT NULL AND submitted_at < $3 \
+        AND (submitted_at >= $2 OR updated_at >= $2)";
+    type At = Option<DateTime<Utc>>;
+    type Raw = (Uuid, String, String, String, Uuid, Option<Uuid>, At, At, At, At, At, At, Option<bool>, At);
+    let rows: Vec<Raw> = on_tx!(tx, conn => sqlx::query_as(SQL)
+        .bind(consortium.as_uuid()).bind(from).bind(to).fetch_all(conn).await)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(yigong_domain::referral::metrics::Row {
+                id: r.0,
+                direction: parse("direction", &r.1, Direction::parse)?,
+                priority: parse("priority", &r.2, Priority::parse)?,
+                state: parse("state", &r.3, State::parse)?,
+                from_institution: InstitutionId::from_uuid(r.4),
+                to_institution: r.5.map(InstitutionId::from_uuid),
+                submitted_at: r.6,
+                accepted_at: r.7,
+                rejected_at: r.8,
+                arrived_at: r.9,
+                completed_at: r.10,
+                closed: r.11.map(|c| (c, r.12.unwrap_or(false))),
+                sla_due: r.13,
+            })
+        })
+        .collect()
+}
+
+/// Referrals by id (at most 1,000 at once), in no particular order.
+pub async fn by_ids(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    ids: &[Uuid],
+) -> Result<Vec<Referral>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let list = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let sql =
+            format!("SELECT {COLUMNS} FROM referral WHERE consortium_id = $1 AND referral_id IN ({list})");
+        let mut binds = vec![Bind::Uuid(consortium.as_uuid())];
+        binds.extend(chunk.iter().map(|i| Bind::Uuid(*i)));
+        out.extend(fetch(tx, &sql, binds).await?);
+    }
+    Ok(out)
+}
+
 /// A follow-up task after a down-referral.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowUp {

@@ -50,7 +50,7 @@ pub(crate) async fn get(
 }
 
 /// Runs every benchmark on `ctx`'s database, generating the county first if it is empty.
-pub async fn run(ctx: &Ctx, config: &Config, iterations: usize) -> anyhow::Result<()> {
+pub async fn run(ctx: &Ctx, config: &Config, iterations: usize, referrals_only: bool) -> anyhow::Result<()> {
     if yigong_app::seed::is_empty(ctx).await? {
         println!("generating the synthetic county ({} residents)…", config.synth.residents);
         crate::load::synthetic_county(ctx, config).await?;
@@ -83,6 +83,9 @@ pub async fn run(ctx: &Ctx, config: &Config, iterations: usize) -> anyhow::Resul
     .await?
     .items;
     println!("county: {} institutions; {iterations} iterations per figure", institutions.len());
+    if referrals_only {
+        return crate::bench_referral::run(ctx, &app, cid, &institutions, iterations).await;
+    }
 
     // 1. Institution list through the whole HTTP stack (auth, routing, query, JSON).
     let base = format!("/api/v1/consortia/{cid}/institutions");

@@ -81,7 +81,9 @@ pub async fn run(
         };
         auth::create_user(ctx, &console, cid, draft).await.map_err(crate::accounts::describe)?;
         tokens.push(
-            auth::login(ctx, &username, crate::bench::BENCH_PASSWORD, SessionKind::Api, None, None).await?.secret,
+            auth::login(ctx, &username, crate::bench::BENCH_PASSWORD, SessionKind::Api, None, None)
+                .await?
+                .secret,
         );
     }
     let coordinator = format!("Bearer {}", tokens[0]);
@@ -111,7 +113,8 @@ pub async fn run(
     for _ in 0..runs {
         let start = Instant::now();
         let (status, _) =
-            crate::bench::get(app, "/api/v1/referral-metrics?group=month", ("authorization", &manager)).await?;
+            crate::bench::get(app, "/api/v1/referral-metrics?group=month", ("authorization", &manager))
+                .await?;
         samples.push(start.elapsed());
         anyhow::ensure!(status == StatusCode::OK, "metrics: {status}");
     }
@@ -152,7 +155,8 @@ fn copy(r: &Referral, k: u64, now: chrono::DateTime<chrono::Utc>) -> Referral {
         c.state = if c.accepted_at.is_some() { State::Closed } else { State::Rejected };
         if c.state == State::Closed {
             c.closed_at = Some(c.updated_at);
-            c.closed_loop = Some(c.direction == yigong_domain::referral::Direction::Upward && !k.is_multiple_of(3));
+            c.closed_loop =
+                Some(c.direction == yigong_domain::referral::Direction::Upward && !k.is_multiple_of(3));
         } else {
             c.rejected_at = Some(c.updated_at);
         }

@@ -105,6 +105,9 @@ enum Command {
         /// Requests per figure.
         #[arg(long, default_value_t = 2000)]
         iterations: usize,
+        /// Only the referral figures (worklist and metrics at 10× volume).
+        #[arg(long)]
+        referrals_only: bool,
     },
     /// Load-test any FHIR R4 server over HTTP: create, read, search by identifier and
     /// 20-entry transaction Bundles, with concurrent clients; a Markdown row per phase.
@@ -379,9 +382,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             mpi::export_links(&ctx, consortium, &source).await
         }
-        Command::Bench { iterations, .. } => {
+        Command::Bench { iterations, referrals_only, .. } => {
             let ctx = Ctx::new(open(&config).await?);
-            bench::run(&ctx, &config, iterations).await
+            bench::run(&ctx, &config, iterations, referrals_only).await
         }
         Command::BenchFhir(args) => bench_fhir::command(args).await,
         Command::Audit(AuditCommand::Prune { archive, .. }) => {

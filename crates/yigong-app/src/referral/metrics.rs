@@ -80,6 +80,33 @@ fn bounds(q: &MetricsQuery) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> 
     Ok((super::green::china(q.from), super::green::china(q.to + chrono::Duration::days(1))))
 }
 
+/// The metric rows of a period within the actor's reach (authorised and audited as an aggregate read).
+async fn metric_rows_in_reach(
+    ctx: &Ctx,
+    actor: &Actor,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<Row>, AppError> {
+    let consortium = actor.consortium_id;
+    let basis = crate::access::authorize(
+        ctx,
+        actor,
+        Permission::IndicatorRead,
+        &Target::consortium(consortium),
+        Event::of("read", "referral_metrics"),
+    )
+    .await?;
+    let mut tx = ctx.db.begin().await?;
+    let mut rows = store::metric_rows(&mut tx, consortium, from, to).await?;
+    drop(tx);
+    if let Scope::Institutions(set) = &actor.scope {
+        rows.retain(|r| {
+            set.contains(&r.from_institution) || r.to_institution.is_some_and(|t| set.contains(&t))
+        });
+    }
+    audit::record_read(ctx, actor, consortium, basis, Event::of("read", "referral_metrics")).await?;
+    Ok(rows)
+}
+
 /// The referrals of a period within the actor's reach (authorised and audited as an aggregate read).
 pub(super) async fn rows_in_reach(
     ctx: &Ctx,
@@ -109,24 +136,6 @@ pub(super) async fn rows_in_reach(
     Ok(rows)
 }
 
-fn row(r: &Referral) -> Row {
-    Row {
-        id: r.id,
-        direction: r.direction,
-        priority: r.priority,
-        state: r.state,
-        from_institution: r.from_institution_id,
-        to_institution: r.to_institution_id,
-        submitted_at: r.submitted_at,
-        accepted_at: r.accepted_at,
-        rejected_at: r.rejected_at,
-        arrived_at: r.arrived_at,
-        completed_at: r.completed_at,
-        closed: r.closed_at.map(|c| (c, r.closed_loop.unwrap_or(false))),
-        sla_due: r.sla_due,
-    }
-}
-
 fn key(group: Group, r: &Row, at: DateTime<Utc>) -> Option<String> {
     match group {
         Group::Month => Some(china_month(at)),
@@ -138,8 +147,7 @@ fn key(group: Group, r: &Row, at: DateTime<Utc>) -> Option<String> {
 /// Computes the metrics of a period. Overdue counts are "now", whatever the period.
 pub async fn metrics(ctx: &Ctx, actor: &Actor, q: &MetricsQuery) -> Result<MetricsReport, AppError> {
     let (from, to) = bounds(q)?;
-    let referrals = rows_in_reach(ctx, actor, (from, to)).await?;
-    let rows: Vec<Row> = referrals.iter().map(row).collect();
+    let rows = metric_rows_in_reach(ctx, actor, (from, to)).await?;
     let now = ctx.clock.now();
     let in_period =
         |measure: Measure, at: DateTime<Utc>| measure == Measure::Overdue || (at >= from && at < to);
@@ -172,6 +180,9 @@ pub async fn metrics(ctx: &Ctx, actor: &Actor, q: &MetricsQuery) -> Result<Metri
     Ok(MetricsReport { groups, total, computed_at: now })
 }
 
+/// At most this many referrals behind one number are listed.
+pub const DRILL_MAX: usize = 1000;
+
 /// The referrals behind one number: `measure` in the period, within one group key (or all).
 pub async fn drill_down(
     ctx: &Ctx,
@@ -181,18 +192,21 @@ pub async fn drill_down(
     group_key: Option<&str>,
 ) -> Result<Vec<Referral>, AppError> {
     let (from, to) = bounds(q)?;
-    let referrals = rows_in_reach(ctx, actor, (from, to)).await?;
+    let rows = metric_rows_in_reach(ctx, actor, (from, to)).await?;
     let now = ctx.clock.now();
-    let mut out: Vec<Referral> = referrals
-        .into_iter()
-        .filter(|r| {
-            let row = row(r);
-            measure.time(&row, now).is_some_and(|at| {
+    let ids: Vec<uuid::Uuid> = rows
+        .iter()
+        .filter(|row| {
+            measure.time(row, now).is_some_and(|at| {
                 (measure == Measure::Overdue || (at >= from && at < to))
-                    && group_key.is_none_or(|k| key(q.group, &row, at).as_deref() == Some(k))
+                    && group_key.is_none_or(|k| key(q.group, row, at).as_deref() == Some(k))
             })
         })
+        .map(|r| r.id)
+        .take(DRILL_MAX)
         .collect();
+    let mut tx = ctx.db.begin().await?;
+    let mut out = store::by_ids(&mut tx, actor.consortium_id, &ids).await?;
     out.sort_by_key(|r| (r.submitted_at, r.id));
     Ok(out)
 }

@@ -24,6 +24,7 @@ mod pages;
 mod patients;
 mod person;
 mod record;
+mod referral;
 mod review;
 
 pub use i18n::{Lang, Tr};
@@ -51,6 +52,17 @@ pub fn router() -> Router<AppState> {
         .route("/patients/{id}", get(person::person))
         .route("/patients/{id}/record", get(record::patient_record))
         .route("/patients/{id}/{action}", post(person::person_action))
+        .route("/referrals", get(referral::worklist))
+        .route("/referrals/new", get(referral::new_form).post(referral::create))
+        .route("/referrals/metrics", get(referral::metrics_page))
+        .route("/referrals/metrics/drill", get(referral::drill))
+        .route("/referrals/{id}", get(referral::detail))
+        .route("/referrals/{id}/slip", get(referral::slip))
+        .route("/referrals/{id}/{action}", post(referral::act))
+        .route("/follow-ups", get(referral::follow_ups))
+        .route("/follow-ups/{id}/complete", post(referral::complete_follow_up))
+        .route("/notifications", get(referral::notifications))
+        .route("/notifications/read", post(referral::mark_read))
         .route("/mpi/review", get(review::review))
         .route("/mpi/review/decide", post(review::decide))
         .route(

@@ -303,6 +303,8 @@ struct HomePage {
     staff_here: Option<String>,
     /// Open pairs of the review queue, for stewards.
     review_open: Option<String>,
+    /// Referral worklist counts and open follow-ups, for clinicians and coordinators.
+    referrals: Option<super::referral::HomeReferrals>,
 }
 
 pub async fn home(State(ctx): State<AppState>, signed: Signed) -> Response {
@@ -322,8 +324,10 @@ pub async fn home(State(ctx): State<AppState>, signed: Signed) -> Response {
     } else {
         None
     };
+    let referrals = super::referral::home_box(&ctx, &s.actor, t).await;
     let page = HomePage {
         review_open,
+        referrals,
         greeting: t.fmt("home.greeting", &[("name", &s.display_name)]),
         today: t.fmt("home.today", &[("date", &t.date(ctx.today()))]),
         first: t.get(&format!("home.{}", s.actor.role.as_str())).to_owned(),

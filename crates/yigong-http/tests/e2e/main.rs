@@ -5,6 +5,7 @@
 mod pages;
 mod patients;
 mod record;
+mod referral;
 
 use std::net::SocketAddr;
 
