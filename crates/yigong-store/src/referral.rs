@@ -746,12 +746,28 @@ pub async fn metric_rows(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<yigong_domain::referral::metrics::Row>, StoreError> {
-    const SQL: &str = "SELECT referral_id, direction, priority, state, from_institution_id, to_institution_id, \
-        submitted_at, accepted_at, rejected_at, arrived_at, completed_at, closed_at, closed_loop, sla_due \
+    const SQL: &str = "SELECT referral_id, direction, priority, green_centre, state, from_institution_id, \
+        to_institution_id, submitted_at, accepted_at, rejected_at, arrived_at, completed_at, closed_at, closed_loop, sla_due \
         FROM referral WHERE consortium_id = $1 AND submitted_at IS NOT NULL AND submitted_at < $3 \
         AND (submitted_at >= $2 OR updated_at >= $2)";
     type At = Option<DateTime<Utc>>;
-    type Raw = (Uuid, String, String, String, Uuid, Option<Uuid>, At, At, At, At, At, At, Option<bool>, At);
+    type Raw = (
+        Uuid,
+        String,
+        String,
+        Option<String>,
+        String,
+        Uuid,
+        Option<Uuid>,
+        At,
+        At,
+        At,
+        At,
+        At,
+        At,
+        Option<bool>,
+        At,
+    );
     let rows: Vec<Raw> = on_tx!(tx, conn => sqlx::query_as(SQL)
         .bind(consortium.as_uuid()).bind(from).bind(to).fetch_all(conn).await)?;
     rows.into_iter()
@@ -760,16 +776,17 @@ pub async fn metric_rows(
                 id: r.0,
                 direction: parse("direction", &r.1, Direction::parse)?,
                 priority: parse("priority", &r.2, Priority::parse)?,
-                state: parse("state", &r.3, State::parse)?,
-                from_institution: InstitutionId::from_uuid(r.4),
-                to_institution: r.5.map(InstitutionId::from_uuid),
-                submitted_at: r.6,
-                accepted_at: r.7,
-                rejected_at: r.8,
-                arrived_at: r.9,
-                completed_at: r.10,
-                closed: r.11.map(|c| (c, r.12.unwrap_or(false))),
-                sla_due: r.13,
+                green_centre: parse_opt("green_centre", r.3.as_deref(), Centre::parse)?,
+                state: parse("state", &r.4, State::parse)?,
+                from_institution: InstitutionId::from_uuid(r.5),
+                to_institution: r.6.map(InstitutionId::from_uuid),
+                submitted_at: r.7,
+                accepted_at: r.8,
+                rejected_at: r.9,
+                arrived_at: r.10,
+                completed_at: r.11,
+                closed: r.12.map(|c| (c, r.13.unwrap_or(false))),
+                sla_due: r.14,
             })
         })
         .collect()

@@ -125,7 +125,7 @@ pub async fn green_month(
     centre: Centre,
     month: &str,
 ) -> Result<(Vec<MonthValue>, usize), AppError> {
-    let rows = super::metrics::rows_in_reach(ctx, actor, month_range(month)?).await?;
+    let rows = super::metrics::metric_rows_in_reach(ctx, actor, month_range(month)?).await?;
     let ids: Vec<Uuid> = rows
         .iter()
         .filter(|r| r.green_centre == Some(centre) && r.submitted_at.is_some_and(|s| china_month(s) == month))

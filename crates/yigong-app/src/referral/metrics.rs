@@ -81,7 +81,7 @@ fn bounds(q: &MetricsQuery) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> 
 }
 
 /// The metric rows of a period within the actor's reach (authorised and audited as an aggregate read).
-async fn metric_rows_in_reach(
+pub(super) async fn metric_rows_in_reach(
     ctx: &Ctx,
     actor: &Actor,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
@@ -102,35 +102,6 @@ async fn metric_rows_in_reach(
         rows.retain(|r| {
             set.contains(&r.from_institution) || r.to_institution.is_some_and(|t| set.contains(&t))
         });
-    }
-    audit::record_read(ctx, actor, consortium, basis, Event::of("read", "referral_metrics")).await?;
-    Ok(rows)
-}
-
-/// The referrals of a period within the actor's reach (authorised and audited as an aggregate read).
-pub(super) async fn rows_in_reach(
-    ctx: &Ctx,
-    actor: &Actor,
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
-) -> Result<Vec<Referral>, AppError> {
-    let consortium = actor.consortium_id;
-    let basis = crate::access::authorize(
-        ctx,
-        actor,
-        Permission::IndicatorRead,
-        &Target::consortium(consortium),
-        Event::of("read", "referral_metrics"),
-    )
-    .await?;
-    let mut tx = ctx.db.begin().await?;
-    let mut rows = store::for_metrics(&mut tx, consortium, from, to).await?;
-    drop(tx);
-    if let Scope::Institutions(set) = &actor.scope {
-        rows.retain(|r| {
-            set.contains(&r.from_institution_id) || r.to_institution_id.is_some_and(|t| set.contains(&t))
-        });
-    } else if matches!(actor.scope, Scope::County(_)) || matches!(actor.scope, Scope::Consortium) {
-        // Everything of the consortium.
     }
     audit::record_read(ctx, actor, consortium, basis, Event::of("read", "referral_metrics")).await?;
     Ok(rows)

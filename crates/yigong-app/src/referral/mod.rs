@@ -166,6 +166,37 @@ async fn institution_in(
     institution::find(tx, consortium, id).await?.ok_or(AppError::not_found("institution"))
 }
 
+/// The clinical content of a slip, as it is stored and printed.
+pub struct Slip<'a> {
+    /// 主诉
+    pub chief_complaint: &'a Option<String>,
+    /// 病情描述
+    pub condition: &'a str,
+    /// Diagnoses (ICD-10 code, name), primary first.
+    pub diagnoses: &'a [(String, String)],
+    /// Tests done with results.
+    pub tests: &'a [domain::SlipTest],
+    /// Treatment so far.
+    pub treatment: &'a Option<String>,
+    /// 注意事项
+    pub precautions: &'a Option<String>,
+    /// Downward details.
+    pub downward: &'a Option<domain::DownwardDetails>,
+}
+
+/// The slip's JSON (the `slip` column): one shape for the use case and for loaders.
+pub fn slip(s: &Slip<'_>) -> serde_json::Value {
+    json!({
+        "chief_complaint": s.chief_complaint,
+        "condition": s.condition,
+        "diagnoses": s.diagnoses.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>(),
+        "tests": s.tests,
+        "treatment": s.treatment,
+        "precautions": s.precautions,
+        "downward": s.downward,
+    })
+}
+
 /// Recomputes what the worklist and timers read from the state.
 fn derive(r: &mut Referral, settings: &Settings, now: DateTime<Utc>) {
     let facts = r.facts();
@@ -280,19 +311,16 @@ pub async fn create(
             return Err(AppError::Forbidden { code: denial.code() });
         }
     };
-    let mut parent = None;
-    if let Some(p) = draft_parent(&draft) {
-        parent = Some(p);
-    }
+    let parent = draft.parent_id;
     let id = Uuid::now_v7();
-    let slip = json!({
-        "chief_complaint": valid.chief_complaint,
-        "condition": valid.condition,
-        "diagnoses": valid.diagnoses.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>(),
-        "tests": valid.tests,
-        "treatment": valid.treatment,
-        "precautions": valid.precautions,
-        "downward": valid.downward,
+    let slip = slip(&Slip {
+        chief_complaint: &valid.chief_complaint,
+        condition: &valid.condition,
+        diagnoses: &valid.diagnoses,
+        tests: &valid.tests,
+        treatment: &valid.treatment,
+        precautions: &valid.precautions,
+        downward: &valid.downward,
     });
     let mut r = Referral {
         consortium_id: consortium,
@@ -395,10 +423,6 @@ pub async fn create(
     }
     tx.commit().await?;
     get(ctx, actor, id).await
-}
-
-fn draft_parent(draft: &ReferralDraft) -> Option<Uuid> {
-    draft.parent_id
 }
 
 fn party_of_creator(actor: &Actor) -> Party {

@@ -20,6 +20,8 @@ pub struct Row {
     pub direction: Direction,
     /// Priority.
     pub priority: Priority,
+    /// Green-channel centre of a green referral.
+    pub green_centre: Option<super::green::Centre>,
     /// Current state.
     pub state: State,
     /// Sending institution.

@@ -426,6 +426,7 @@ fn row(direction: Direction, priority: Priority) -> Row {
         id: uuid::Uuid::now_v7(),
         direction,
         priority,
+        green_centre: None,
         state: State::Submitted,
         from_institution: InstitutionId::from_uuid(uuid::Uuid::nil()),
         to_institution: None,
