@@ -151,6 +151,8 @@ pub struct Synth {
     pub seed: u64,
     /// Number of residents.
     pub residents: u32,
+    /// Whether to generate the year of clinical records (most of the generation time).
+    pub clinical_year: bool,
 }
 
 impl Default for Config {
@@ -162,7 +164,7 @@ impl Default for Config {
                 fhir_max_body_bytes: default_fhir_max_body(),
             },
             log: Log { level: "info,sqlx=warn".into(), format: LogFormat::Text },
-            synth: Synth { seed: 2027, residents: 20_000 },
+            synth: Synth { seed: 2027, residents: 20_000, clinical_year: true },
             audit: Audit { retention_months: 13 },
             referral: Referral::default(),
         }
@@ -182,6 +184,8 @@ pub struct Overrides {
     pub residents: Option<u32>,
     /// `--seed`.
     pub seed: Option<u64>,
+    /// `--without-clinical-year`.
+    pub without_clinical_year: bool,
 }
 
 impl Config {
@@ -213,6 +217,9 @@ impl Config {
         }
         if let Some(s) = overrides.seed {
             config.synth.seed = s;
+        }
+        if overrides.without_clinical_year {
+            config.synth.clinical_year = false;
         }
         let r = &config.referral;
         anyhow::ensure!(

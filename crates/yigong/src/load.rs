@@ -102,7 +102,9 @@ pub async fn synthetic_county(ctx: &Ctx, config: &Config) -> anyhow::Result<yigo
     progress.set(loaded.min(u64::from(cfg.residents)));
     progress.finish();
     load_registrations(ctx, &cfg, &org).await?;
-    load_clinical_year(ctx, &cfg, &org).await?;
+    if config.synth.clinical_year {
+        load_clinical_year(ctx, &cfg, &org).await?;
+    }
     load_referrals(ctx, &cfg, &org).await?;
     tracing::info!(
         institutions = org.institutions.len(),

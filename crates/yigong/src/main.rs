@@ -82,6 +82,9 @@ enum Command {
         /// Generator seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Skip the year of clinical records (registry, patient index and referrals only).
+        #[arg(long)]
+        without_clinical_year: bool,
     },
     /// Print the effective configuration (secrets redacted).
     PrintConfig,
@@ -269,11 +272,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { database, data_dir } => {
             Overrides { data_dir: data_dir.clone(), database_url: database.clone(), ..Default::default() }
         }
-        Command::Synth { database, data_dir, residents, seed } => Overrides {
+        Command::Synth { database, data_dir, residents, seed, without_clinical_year } => Overrides {
             data_dir: data_dir.clone(),
             database_url: database.clone(),
             residents: *residents,
             seed: *seed,
+            without_clinical_year: *without_clinical_year,
             ..Default::default()
         },
         Command::PrintConfig | Command::BenchFhir(_) => Overrides::default(),
@@ -535,7 +539,8 @@ async fn serve(mut ctx: Ctx, config: &Config, demo: bool) -> anyhow::Result<()> 
             }
         }
     });
-    // Referral timers (expiry, no-show) and the outbound channel of notifications, every minute.
+    // Referral timers (expiry, no-show), reminders of what is late (escalations, unacknowledged green
+    // pages, overdue follow-ups) and the outbound channel of notifications, every minute.
     let timer_ctx = ctx.clone();
     let timers = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -551,6 +556,9 @@ async fn serve(mut ctx: Ctx, config: &Config, demo: bool) -> anyhow::Result<()> 
             for c in consortia {
                 if let Err(e) = yigong_app::referral::run_timers(&timer_ctx, c.id).await {
                     tracing::warn!(error = %e, consortium = %c.id, "referral timers failed; will retry");
+                }
+                if let Err(e) = yigong_app::referral::announce(&timer_ctx, c.id).await {
+                    tracing::warn!(error = %e, consortium = %c.id, "referral reminders failed; will retry");
                 }
                 if let Err(e) = yigong_app::referral::deliver_pending(&timer_ctx, c.id).await {
                     tracing::warn!(error = %e, consortium = %c.id, "notification delivery failed; will retry");

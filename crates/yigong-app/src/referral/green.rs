@@ -9,7 +9,6 @@ use yigong_domain::access::{Actor, Permission, Target};
 use yigong_domain::referral::green::{
     self, CaseValue, Centre, Milestone, MonthValue, OutOfOrder, StampSource,
 };
-use yigong_domain::referral::metrics::china_month;
 use yigong_store::Tx;
 use yigong_store::referral::{self as store, Referral, Stamp};
 
@@ -125,15 +124,14 @@ pub async fn green_month(
     centre: Centre,
     month: &str,
 ) -> Result<(Vec<MonthValue>, usize), AppError> {
-    let rows = super::metrics::metric_rows_in_reach(ctx, actor, month_range(month)?).await?;
-    let ids: Vec<Uuid> = rows
-        .iter()
-        .filter(|r| r.green_centre == Some(centre) && r.submitted_at.is_some_and(|s| china_month(s) == month))
-        .map(|r| r.id)
-        .collect();
+    let (from, to) = month_range(month)?;
+    let (basis, set) = super::metrics::reach_of(ctx, actor).await?;
+    let reach = store::metrics::Reach { from, to, now: ctx.clock.now(), institutions: set.as_deref() };
     let mut tx = ctx.db.begin().await?;
+    let ids = store::metrics::green_ids(&mut tx, actor.consortium_id, centre, &reach).await?;
     let stamps = store::stamps(&mut tx, actor.consortium_id, &ids).await?;
     drop(tx);
+    super::metrics::finish(ctx, actor, basis).await?;
     let mut by_case: BTreeMap<Uuid, BTreeMap<Milestone, DateTime<Utc>>> =
         ids.iter().map(|i| (*i, BTreeMap::new())).collect();
     for (id, s) in stamps {

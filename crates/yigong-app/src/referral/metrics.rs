@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use yigong_domain::access::{Actor, Permission, Scope, Target};
 use yigong_domain::ids::InstitutionId;
-use yigong_domain::referral::metrics::{self as m, Measure, Row, Tally, china_month};
+use yigong_domain::referral::metrics::{Measure, Tally};
+use yigong_store::referral::metrics::{GroupBy, Reach};
 use yigong_store::referral::{self as store, Referral};
 
 use crate::audit::{self, Event};
@@ -80,56 +81,76 @@ fn bounds(q: &MetricsQuery) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> 
     Ok((super::green::china(q.from), super::green::china(q.to + chrono::Duration::days(1))))
 }
 
-/// The metric rows of a period within the actor's reach (authorised and audited as an aggregate read).
-pub(super) async fn metric_rows_in_reach(
+/// Authorises an aggregate read of referral metrics and returns the institutions of the actor's
+/// reach (`None`: the whole consortium); the read is audited once done (`finish`).
+pub(super) async fn reach_of(
     ctx: &Ctx,
     actor: &Actor,
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
-) -> Result<Vec<Row>, AppError> {
-    let consortium = actor.consortium_id;
+) -> Result<(yigong_domain::access::Basis, Option<Vec<InstitutionId>>), AppError> {
     let basis = crate::access::authorize(
         ctx,
         actor,
         Permission::IndicatorRead,
-        &Target::consortium(consortium),
+        &Target::consortium(actor.consortium_id),
         Event::of("read", "referral_metrics"),
     )
     .await?;
-    let mut tx = ctx.db.begin().await?;
-    let mut rows = store::metric_rows(&mut tx, consortium, from, to).await?;
-    drop(tx);
-    if let Scope::Institutions(set) = &actor.scope {
-        rows.retain(|r| {
-            set.contains(&r.from_institution) || r.to_institution.is_some_and(|t| set.contains(&t))
-        });
-    }
-    audit::record_read(ctx, actor, consortium, basis, Event::of("read", "referral_metrics")).await?;
-    Ok(rows)
+    let set = match &actor.scope {
+        Scope::Institutions(set) => Some(set.iter().copied().collect()),
+        _ => None,
+    };
+    Ok((basis, set))
 }
 
-fn key(group: Group, r: &Row, at: DateTime<Utc>) -> Option<String> {
+/// Audits an aggregate read authorised by [`reach_of`].
+pub(super) async fn finish(
+    ctx: &Ctx,
+    actor: &Actor,
+    basis: yigong_domain::access::Basis,
+) -> Result<(), AppError> {
+    audit::record_read(ctx, actor, actor.consortium_id, basis, Event::of("read", "referral_metrics")).await?;
+    Ok(())
+}
+
+fn group_by(group: Group) -> GroupBy {
     match group {
-        Group::Month => Some(china_month(at)),
-        Group::Receiving => r.to_institution.map(|i| i.to_string()),
-        Group::Sending => Some(r.from_institution.to_string()),
+        Group::Month => GroupBy::Month,
+        Group::Receiving => GroupBy::Receiving,
+        Group::Sending => GroupBy::Sending,
     }
 }
 
-/// Computes the metrics of a period. Overdue counts are "now", whatever the period.
+/// Computes the metrics of a period (counted by the database). Overdue counts are "now",
+/// whatever the period.
 pub async fn metrics(ctx: &Ctx, actor: &Actor, q: &MetricsQuery) -> Result<MetricsReport, AppError> {
     let (from, to) = bounds(q)?;
-    let rows = metric_rows_in_reach(ctx, actor, (from, to)).await?;
+    let (basis, set) = reach_of(ctx, actor).await?;
     let now = ctx.clock.now();
-    let in_period =
-        |measure: Measure, at: DateTime<Utc>| measure == Measure::Overdue || (at >= from && at < to);
-    let groups =
-        m::tally(&rows, now, |r, measure, at| in_period(measure, at).then(|| key(q.group, r, at)).flatten());
-    let total = m::tally(&rows, now, |_, measure, at| in_period(measure, at).then_some(()))
-        .remove(&())
-        .unwrap_or_default();
+    let reach = Reach { from, to, now, institutions: set.as_deref() };
+    let mut tx = ctx.db.begin().await?;
+    let (counts, medians) =
+        store::metrics::aggregate(&mut tx, actor.consortium_id, &reach, group_by(q.group)).await?;
+    let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut total = Tally::default();
+    for c in counts {
+        total.add(c.measure, c.direction, c.priority, c.n);
+        if let Some(k) = c.key {
+            groups.entry(k).or_default().add(c.measure, c.direction, c.priority, c.n);
+        }
+    }
+    for m in medians {
+        match (m.total, m.key) {
+            (true, _) => {
+                total.median_accept.insert(m.priority, m.minutes);
+            }
+            (false, Some(k)) => {
+                groups.entry(k).or_default().median_accept.insert(m.priority, m.minutes);
+            }
+            (false, None) => {}
+        }
+    }
     let mut labels: BTreeMap<String, String> = BTreeMap::new();
     if q.group != Group::Month {
-        let mut tx = ctx.db.begin().await?;
         for k in groups.keys() {
             let id = uuid::Uuid::parse_str(k).map(InstitutionId::from_uuid).ok();
             let name = match id {
@@ -141,6 +162,8 @@ pub async fn metrics(ctx: &Ctx, actor: &Actor, q: &MetricsQuery) -> Result<Metri
             labels.insert(k.clone(), name.unwrap_or_else(|| k.clone()));
         }
     }
+    drop(tx);
+    finish(ctx, actor, basis).await?;
     let groups = groups
         .into_iter()
         .map(|(k, t)| {
@@ -163,21 +186,15 @@ pub async fn drill_down(
     group_key: Option<&str>,
 ) -> Result<Vec<Referral>, AppError> {
     let (from, to) = bounds(q)?;
-    let rows = metric_rows_in_reach(ctx, actor, (from, to)).await?;
-    let now = ctx.clock.now();
-    let ids: Vec<uuid::Uuid> = rows
-        .iter()
-        .filter(|row| {
-            measure.time(row, now).is_some_and(|at| {
-                (measure == Measure::Overdue || (at >= from && at < to))
-                    && group_key.is_none_or(|k| key(q.group, row, at).as_deref() == Some(k))
-            })
-        })
-        .map(|r| r.id)
-        .take(DRILL_MAX)
-        .collect();
+    let (basis, set) = reach_of(ctx, actor).await?;
+    let reach = Reach { from, to, now: ctx.clock.now(), institutions: set.as_deref() };
     let mut tx = ctx.db.begin().await?;
+    let group = group_key.map(|k| (group_by(q.group), k));
+    let ids =
+        store::metrics::ids(&mut tx, actor.consortium_id, &reach, measure, group, DRILL_MAX as i64).await?;
     let mut out = store::by_ids(&mut tx, actor.consortium_id, &ids).await?;
+    drop(tx);
+    finish(ctx, actor, basis).await?;
     out.sort_by_key(|r| (r.submitted_at, r.id));
     Ok(out)
 }

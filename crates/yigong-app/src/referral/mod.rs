@@ -35,7 +35,9 @@ mod worklist;
 pub use follow_up::{complete_follow_up, follow_ups};
 pub use green::{GreenCase, green_month, record_stamp};
 pub use metrics::{Group, MetricsQuery, MetricsReport, drill_down, metrics};
-pub use notify::{LogNotifier, Notifier, deliver_pending, mark_read, notifications};
+pub use notify::{
+    LogNotifier, Notifier, REMINDER_KINDS, announce, deliver_pending, mark_read, notifications,
+};
 pub use worklist::{Tab, Worklist, WorklistItem, worklist};
 pub use yigong_store::referral::{Event as ReferralEvent, Notification};
 

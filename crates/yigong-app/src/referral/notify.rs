@@ -7,7 +7,7 @@ use serde_json::json;
 use uuid::Uuid;
 use yigong_domain::access::{Actor, Role};
 use yigong_domain::ids::ConsortiumId;
-use yigong_domain::referral::{Priority, State, Transition};
+use yigong_domain::referral::{self as domain, Escalation, Priority, State, Transition};
 use yigong_store::Tx;
 use yigong_store::referral::{self as store, Notification, Referral};
 
@@ -85,6 +85,94 @@ pub(super) async fn on_transition(
         store::insert_notification(tx, consortium, &n).await?;
     }
     Ok(())
+}
+
+/// Kinds of the reminders [`announce`] makes, beside `referral_{transition}`, `green_page`,
+/// `referral_received` and `referral_accepted`.
+pub const REMINDER_KINDS: &[&str] = &[ON_DUTY, MEDICAL_AFFAIRS, GREEN_PAGE_UNACKNOWLEDGED, FOLLOW_UP_OVERDUE];
+
+/// Past 1× its SLA: to the receiving centre's on-duty coordinator.
+const ON_DUTY: &str = "referral_escalated_on_duty";
+/// Past 2× its SLA, or redirected too often: to the consortium's medical affairs office.
+const MEDICAL_AFFAIRS: &str = "referral_escalated_medical_affairs";
+/// A green page unread past its acknowledgement time: to medical affairs.
+const GREEN_PAGE_UNACKNOWLEDGED: &str = "green_page_unacknowledged";
+/// A down-referral's follow-up past its due day: to the head of the institution that owes it.
+const FOLLOW_UP_OVERDUE: &str = "follow_up_overdue";
+
+/// Announces what is late, once each (DESIGN.md §6.1): escalations of referrals waiting on
+/// their receiver (at 1× the SLA the on-duty coordinator, at 2× or after too many redirections
+/// the medical affairs office), green pages not acknowledged in time, and overdue follow-ups
+/// (the institution's head). Returns how many notifications were made.
+pub async fn announce(ctx: &Ctx, consortium: ConsortiumId) -> Result<usize, AppError> {
+    let now = ctx.clock.now();
+    let settings = &ctx.referral;
+    let max_redirects = i32::try_from(settings.max_redirects).unwrap_or(i32::MAX);
+    let mut made = 0;
+    let mut tx = ctx.db.begin_write().await?;
+    for r in store::escalation_candidates(&mut tx, consortium, now, max_redirects).await? {
+        let facts = r.facts();
+        let (level, Some(since)) = (domain::escalation(&facts, settings, now), domain::sla_start(&facts))
+        else {
+            continue;
+        };
+        let mut owed: Vec<&str> = Vec::new();
+        if level == Escalation::MedicalAffairs {
+            owed.push(MEDICAL_AFFAIRS);
+        }
+        // The on-duty coordinator hears of a late referral even when it went straight to medical
+        // affairs for its redirections.
+        if level != Escalation::None && domain::sla_due(&facts, settings).is_some_and(|d| now >= d) {
+            owed.push(ON_DUTY);
+        }
+        for kind in owed {
+            if store::notified_since(&mut tx, consortium, r.id, kind, since).await? {
+                continue;
+            }
+            let mut n = new(kind, &r, now, true);
+            if kind == ON_DUTY {
+                n.institution_id = r.to_institution_id;
+                n.role = Some(Role::ReferralCoordinator.as_str().into());
+            } else {
+                n.role = Some(Role::ConsortiumManager.as_str().into());
+            }
+            store::insert_notification(&mut tx, consortium, &n).await?;
+            made += 1;
+        }
+    }
+    // Pages of the last day unread past their acknowledgement time.
+    let late = now - settings.green_ack;
+    for page in
+        store::unread_of_kind(&mut tx, consortium, "green_page", late - chrono::Duration::days(1), late)
+            .await?
+    {
+        let Some(id) = page.referral_id else { continue };
+        if store::notified_since(&mut tx, consortium, id, GREEN_PAGE_UNACKNOWLEDGED, page.created_at).await? {
+            continue;
+        }
+        let Some(r) = store::find(&mut tx, consortium, id).await? else { continue };
+        let mut n = new(GREEN_PAGE_UNACKNOWLEDGED, &r, now, true);
+        n.role = Some(Role::ConsortiumManager.as_str().into());
+        store::insert_notification(&mut tx, consortium, &n).await?;
+        made += 1;
+    }
+    let today = (now + chrono::Duration::hours(8)).date_naive();
+    for task in store::overdue_follow_ups(&mut tx, consortium, today).await? {
+        if store::notified_since(&mut tx, consortium, task.referral_id, FOLLOW_UP_OVERDUE, task.created_at)
+            .await?
+        {
+            continue;
+        }
+        let Some(r) = store::find(&mut tx, consortium, task.referral_id).await? else { continue };
+        let mut n = new(FOLLOW_UP_OVERDUE, &r, now, task.high_risk);
+        n.institution_id = Some(task.institution_id);
+        n.role = Some(Role::InstitutionAdmin.as_str().into());
+        n.params["due_on"] = json!(task.due_on);
+        store::insert_notification(&mut tx, consortium, &n).await?;
+        made += 1;
+    }
+    tx.commit().await?;
+    Ok(made)
 }
 
 /// The newest notifications for `actor`: their own and their role's at their institution.

@@ -107,11 +107,34 @@ pub struct Tally {
     pub counts: BTreeMap<(Measure, Direction), u64>,
     /// Accepted and rejected, green apart from the others: (green?) → (accepted, rejected).
     pub decisions: BTreeMap<bool, (u64, u64)>,
-    /// Minutes from submission to acceptance, per priority.
-    pub accept_minutes: BTreeMap<Priority, Vec<i64>>,
+    /// Median minutes from submission to acceptance, per priority.
+    pub median_accept: BTreeMap<Priority, f64>,
 }
 
 impl Tally {
+    /// Adds `n` referrals of `direction` and `priority` to `measure`.
+    pub fn add(&mut self, measure: Measure, direction: Direction, priority: Priority, n: u64) {
+        *self.counts.entry((measure, direction)).or_default() += n;
+        let green = priority == Priority::Green;
+        match measure {
+            Measure::Accepted => self.decisions.entry(green).or_default().0 += n,
+            Measure::Rejected => self.decisions.entry(green).or_default().1 += n,
+            _ => {}
+        }
+    }
+
+    /// Adds the counts of `other` (medians are not additive: they are left as they are).
+    pub fn merge_counts(&mut self, other: &Tally) {
+        for (k, n) in &other.counts {
+            *self.counts.entry(*k).or_default() += n;
+        }
+        for (g, (a, r)) in &other.decisions {
+            let d = self.decisions.entry(*g).or_default();
+            d.0 += a;
+            d.1 += r;
+        }
+    }
+
     /// One measure, both directions or one.
     pub fn count(&self, measure: Measure, direction: Option<Direction>) -> u64 {
         self.counts
@@ -139,10 +162,13 @@ impl Tally {
 
     /// Median minutes from submission to acceptance for `priority`.
     pub fn median_accept_minutes(&self, priority: Priority) -> Option<f64> {
-        let mut v = self.accept_minutes.get(&priority).cloned().unwrap_or_default();
-        v.sort_unstable();
-        median(&v)
+        self.median_accept.get(&priority).copied()
     }
+}
+
+/// Whole minutes from submission to acceptance (truncated, as the database computes them).
+pub fn accept_minutes(submitted: DateTime<Utc>, accepted: DateTime<Utc>) -> i64 {
+    (accepted - submitted).num_minutes()
 }
 
 /// The median of sorted values.
@@ -155,30 +181,31 @@ pub fn median(sorted: &[i64]) -> Option<f64> {
 }
 
 /// Tallies `rows` into groups. `group` maps a row and the time it counts at to its group
-/// (`None`: outside the period or the viewer's scope).
-pub fn tally<K: Ord>(
+/// (`None`: outside the period or the viewer's scope). This is the definition the database's
+/// aggregation is tested against.
+pub fn tally<K: Ord + Clone>(
     rows: &[Row],
     now: DateTime<Utc>,
     mut group: impl FnMut(&Row, Measure, DateTime<Utc>) -> Option<K>,
 ) -> BTreeMap<K, Tally> {
     let mut out: BTreeMap<K, Tally> = BTreeMap::new();
+    let mut minutes: BTreeMap<(K, Priority), Vec<i64>> = BTreeMap::new();
     for row in rows {
         for &measure in Measure::ALL {
             let Some(at) = measure.time(row, now) else { continue };
             let Some(key) = group(row, measure, at) else { continue };
-            let t = out.entry(key).or_default();
-            *t.counts.entry((measure, row.direction)).or_default() += 1;
-            let green = row.priority == Priority::Green;
-            match measure {
-                Measure::Accepted => {
-                    t.decisions.entry(green).or_default().0 += 1;
-                    if let Some(sub) = row.submitted_at {
-                        t.accept_minutes.entry(row.priority).or_default().push((at - sub).num_minutes());
-                    }
-                }
-                Measure::Rejected => t.decisions.entry(green).or_default().1 += 1,
-                _ => {}
+            if measure == Measure::Accepted
+                && let Some(sub) = row.submitted_at
+            {
+                minutes.entry((key.clone(), row.priority)).or_default().push(accept_minutes(sub, at));
             }
+            out.entry(key).or_default().add(measure, row.direction, row.priority, 1);
+        }
+    }
+    for ((key, priority), mut v) in minutes {
+        v.sort_unstable();
+        if let (Some(t), Some(m)) = (out.get_mut(&key), median(&v)) {
+            t.median_accept.insert(priority, m);
         }
     }
     out

@@ -436,7 +436,9 @@ pub fn escalation(facts: &Facts, settings: &Settings, now: DateTime<Utc>) -> Esc
     }
 }
 
-fn sla_start(facts: &Facts) -> Option<DateTime<Utc>> {
+/// When the SLA clock of what the receiver owes started (submission or last redirection for an
+/// answer, acceptance for a booking); an escalation is announced once per clock.
+pub fn sla_start(facts: &Facts) -> Option<DateTime<Utc>> {
     match facts.state {
         S::Submitted => facts.sla_started_at,
         S::Accepted => facts.accepted_at,

@@ -653,7 +653,9 @@ async fn complete_follow_up(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationView {
     id: Uuid,
-    /// `referral_received`, `green_page`, `referral_accepted`, `referral_schedule`…
+    /// `referral_received`, `green_page`, `referral_accepted`, `referral_{transition}` (to the
+    /// sender); reminders: `referral_escalated_on_duty`, `referral_escalated_medical_affairs`,
+    /// `green_page_unacknowledged`, `follow_up_overdue`.
     kind: String,
     referral_id: Option<Uuid>,
     #[schema(value_type = Object)]

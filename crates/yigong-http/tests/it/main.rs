@@ -48,6 +48,7 @@ on_both! {
     referral_closed_loop => crate::referral::closed_loop,
     referral_green_and_refusals => crate::referral::green_channel_and_refusals,
     referral_timers => crate::referral::timers_expire_and_escalate,
+    referral_reminders => crate::referral::reminders_reach_who_must_act,
     referral_concurrent_accept => crate::referral::two_coordinators_accept_at_once,
     fhir_crud => crate::fhir::create_read_version_delete,
     fhir_transaction => crate::fhir::transaction_rewrites_and_rolls_back,

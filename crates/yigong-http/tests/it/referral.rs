@@ -445,6 +445,107 @@ pub async fn timers_expire_and_escalate(app: TestApp) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 }
 
+/// Kinds of the notifications `token` sees.
+async fn kinds(app: &TestApp, token: &str) -> Vec<String> {
+    let r = app.get_as(token, "/api/v1/notifications").await;
+    ok(&r).as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect()
+}
+
+pub async fn reminders_reach_who_must_act(app: TestApp) {
+    let c = county(&app).await;
+    let announce = || yigong_app::referral::announce(&app.ctx, app.consortium_id);
+    let township_head = app.user("thead", "institution_admin", Some(&c.township)).await;
+    // An urgent referral left unanswered: at 1× its 2 h SLA the receiving centre's on-duty
+    // coordinator is reminded, once; at 2× the consortium's medical affairs office.
+    let (record, _) = patient(&app, &c.village_doctor, "V-0005").await;
+    let r = app.post_as(&c.village_doctor, "/api/v1/referrals", upward(&record, &c.hospital, "urgent")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.clock.advance(Duration::minutes(119));
+    assert_eq!(announce().await.unwrap(), 0, "within its SLA");
+    app.clock.advance(Duration::minutes(2));
+    assert_eq!(announce().await.unwrap(), 1);
+    assert_eq!(announce().await.unwrap(), 0, "announced once");
+    assert!(kinds(&app, &c.coordinator).await.contains(&"referral_escalated_on_duty".to_owned()));
+    assert!(!kinds(&app, &c.manager).await.iter().any(|k| k.starts_with("referral_escalated")));
+    app.clock.advance(Duration::hours(2));
+    assert_eq!(announce().await.unwrap(), 1);
+    assert!(kinds(&app, &c.manager).await.contains(&"referral_escalated_medical_affairs".to_owned()));
+    assert!(!kinds(&app, &township_head).await.iter().any(|k| k.starts_with("referral_escalated")));
+    let village_doctor = login(&app, "vdoc").await;
+    assert!(
+        !kinds(&app, &village_doctor).await.iter().any(|k| k.starts_with("referral_escalated")),
+        "the sender is not paged for the receiver's delay"
+    );
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let r = app.get_as(&c.coordinator, &format!("/api/v1/referrals/{id}")).await;
+    let version = ok(&r)["version"].clone();
+    let r = act(
+        &app,
+        &c.coordinator,
+        &id,
+        json!({"transition": "reject", "version": version, "reason": "no_bed"}),
+    )
+    .await;
+    ok(&r);
+
+    // A green page read in time is not escalated; one left unread is, to medical affairs.
+    let mut green = upward(&record, &c.hospital, "green");
+    green["green_centre"] = json!("chest_pain");
+    let r = app.post_as(&village_doctor, "/api/v1/referrals", green).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let green_id = r.body["id"].as_str().unwrap().to_owned();
+    app.clock.advance(Duration::minutes(9));
+    assert_eq!(announce().await.unwrap(), 0);
+    app.clock.advance(Duration::minutes(2));
+    assert_eq!(announce().await.unwrap(), 1, "the page went unacknowledged");
+    let r = app.get_as(&c.manager, "/api/v1/notifications").await;
+    let late = ok(&r).as_array().unwrap().iter().find(|n| n["kind"] == "green_page_unacknowledged").unwrap();
+    assert_eq!(late["referral_id"], green_id.as_str());
+    assert_eq!(late["urgent"], true);
+    assert_eq!(announce().await.unwrap(), 0);
+
+    // A down-referral's follow-up left past its day: the township's head hears of it.
+    let (record2, _) = patient(&app, &c.specialist, "H-0006").await;
+    let r = app
+        .post_as(
+            &c.specialist,
+            "/api/v1/referrals",
+            json!({
+                "direction": "downward", "priority": "routine", "patient_record_id": record2,
+                "to_institution_id": c.township, "reason": "chronic_long_term_care", "condition": "高血压病情稳定",
+                "consent": true,
+                "downward": {"treatment_result": "好转", "discharge_summary": "血压控制良好出院",
+                             "rehabilitation_advice": "低盐饮食", "medication_plan": "氨氯地平 5mg qd",
+                             "discharged_on": app.clock_now().date_naive(), "high_risk": false}
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let down = r.body["id"].as_str().unwrap().to_owned();
+    let r = app.get_as(&c.township_coordinator, &format!("/api/v1/referrals/{down}")).await;
+    let version = ok(&r)["version"].clone();
+    let r =
+        act(&app, &c.township_coordinator, &down, json!({"transition": "accept", "version": version})).await;
+    let due: chrono::NaiveDate = ok(&r)["follow_up"]["due_on"].as_str().unwrap().parse().unwrap();
+    let before = announce().await.unwrap();
+    assert!(!kinds(&app, &township_head).await.contains(&"follow_up_overdue".to_owned()), "{before}");
+    // The day after the due day (China time).
+    while (app.clock_now() + Duration::hours(8)).date_naive() <= due {
+        app.clock.advance(Duration::hours(12));
+    }
+    assert!(announce().await.unwrap() >= 1);
+    // Days have passed: they log in again.
+    let township_head = login(&app, "thead").await;
+    let r = app.get_as(&township_head, "/api/v1/notifications").await;
+    let overdue: Vec<&Value> =
+        ok(&r).as_array().unwrap().iter().filter(|n| n["kind"] == "follow_up_overdue").collect();
+    assert_eq!(overdue.len(), 1, "{}", r.text);
+    assert_eq!(overdue[0]["referral_id"], down.as_str());
+    assert_eq!(announce().await.unwrap(), 0, "announced once");
+    let township_doctor = login(&app, "tdoc").await;
+    assert!(!kinds(&app, &township_doctor).await.contains(&"follow_up_overdue".to_owned()));
+}
+
 async fn login(app: &TestApp, username: &str) -> String {
     use yigong_app::auth::{SessionKind, login};
     login(&app.ctx, username, crate::helpers::PASSWORD, SessionKind::Api, None, None).await.unwrap().secret

@@ -3,3 +3,4 @@
 mod architecture;
 mod cli;
 mod mpi_cli;
+mod referral_metrics;

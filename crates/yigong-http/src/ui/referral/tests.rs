@@ -76,6 +76,7 @@ fn every_referral_vocabulary_value_has_a_label() {
     let mut notify: Vec<String> =
         Transition::ALL.iter().map(|t| format!("referral_{}", t.as_str())).collect();
     notify.extend(["green_page", "referral_received", "referral_accepted"].map(str::to_owned));
+    notify.extend(yigong_app::referral::REMINDER_KINDS.iter().map(|k| (*k).to_owned()));
     add("notify", notify.iter().map(String::as_str).collect());
     add(
         "done",

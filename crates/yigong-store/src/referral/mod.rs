@@ -12,6 +12,8 @@ use yigong_domain::referral::{
 
 use crate::{StoreError, Tx, classify, on_tx};
 
+pub mod metrics;
+
 /// A stored referral.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Referral {
@@ -587,6 +589,27 @@ pub async fn due_timers(
     fetch(tx, &sql, vec![Bind::Uuid(consortium.as_uuid()), Bind::At(now), Bind::Int(limit)]).await
 }
 
+/// Referrals waiting on their receiver (an answer or a booking is due) whose SLA has passed at
+/// `now`, or that were redirected more than `max_redirects` times: the ones that may need
+/// escalating. Only live referrals carry an SLA, so the set stays small.
+pub async fn escalation_candidates(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    now: DateTime<Utc>,
+    max_redirects: i32,
+) -> Result<Vec<Referral>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM referral WHERE consortium_id = $1 AND sla_due IS NOT NULL \
+         AND (sla_due <= $2 OR redirects > $3) ORDER BY sla_due, referral_id"
+    );
+    fetch(
+        tx,
+        &sql,
+        vec![Bind::Uuid(consortium.as_uuid()), Bind::At(now), Bind::Int(i64::from(max_redirects))],
+    )
+    .await
+}
+
 /// Referrals submitted in `[from, to)` or still open then, for metrics (every institution; the
 /// caller filters by scope).
 pub async fn for_metrics(
@@ -738,60 +761,6 @@ pub async fn events(tx: &mut Tx, consortium: ConsortiumId, referral: Uuid) -> Re
         .collect()
 }
 
-/// The columns metrics need, for referrals submitted before `to` and submitted or changed at
-/// `from` or later (no slip: a year at 10× volume is 110,000 rows).
-pub async fn metric_rows(
-    tx: &mut Tx,
-    consortium: ConsortiumId,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<yigong_domain::referral::metrics::Row>, StoreError> {
-    const SQL: &str = "SELECT referral_id, direction, priority, green_centre, state, from_institution_id, \
-        to_institution_id, submitted_at, accepted_at, rejected_at, arrived_at, completed_at, closed_at, closed_loop, sla_due \
-        FROM referral WHERE consortium_id = $1 AND submitted_at IS NOT NULL AND submitted_at < $3 \
-        AND (submitted_at >= $2 OR updated_at >= $2)";
-    type At = Option<DateTime<Utc>>;
-    type Raw = (
-        Uuid,
-        String,
-        String,
-        Option<String>,
-        String,
-        Uuid,
-        Option<Uuid>,
-        At,
-        At,
-        At,
-        At,
-        At,
-        At,
-        Option<bool>,
-        At,
-    );
-    let rows: Vec<Raw> = on_tx!(tx, conn => sqlx::query_as(SQL)
-        .bind(consortium.as_uuid()).bind(from).bind(to).fetch_all(conn).await)?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(yigong_domain::referral::metrics::Row {
-                id: r.0,
-                direction: parse("direction", &r.1, Direction::parse)?,
-                priority: parse("priority", &r.2, Priority::parse)?,
-                green_centre: parse_opt("green_centre", r.3.as_deref(), Centre::parse)?,
-                state: parse("state", &r.4, State::parse)?,
-                from_institution: InstitutionId::from_uuid(r.5),
-                to_institution: r.6.map(InstitutionId::from_uuid),
-                submitted_at: r.7,
-                accepted_at: r.8,
-                rejected_at: r.9,
-                arrived_at: r.10,
-                completed_at: r.11,
-                closed: r.12.map(|c| (c, r.13.unwrap_or(false))),
-                sla_due: r.14,
-            })
-        })
-        .collect()
-}
-
 /// Referrals by id (at most 1,000 at once), in no particular order.
 pub async fn by_ids(
     tx: &mut Tx,
@@ -928,6 +897,21 @@ pub async fn open_follow_ups(
         }
         q.fetch_all(conn).await
     })?;
+    Ok(rows.into_iter().map(task).collect())
+}
+
+/// Open follow-up tasks due before `day` (overdue on `day`), oldest due first.
+pub async fn overdue_follow_ups(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    day: NaiveDate,
+) -> Result<Vec<FollowUp>, StoreError> {
+    let sql = format!(
+        "SELECT {TASK_COLUMNS} FROM follow_up_task WHERE consortium_id = $1 AND state = 'open' AND due_on < $2 \
+         ORDER BY due_on, task_id"
+    );
+    let rows: Vec<TaskRow> =
+        on_tx!(tx, conn => sqlx::query_as(&sql).bind(consortium.as_uuid()).bind(day).fetch_all(conn).await)?;
     Ok(rows.into_iter().map(task).collect())
 }
 
@@ -1103,7 +1087,8 @@ pub async fn insert_notification(
     .map_err(|e| classify(e, "notification_exists"))
 }
 
-/// The newest notifications addressed to `user` or to `role` at `institution`.
+/// The newest notifications addressed to `user`, to `role` at `institution`, or to `role`
+/// across the consortium (no institution).
 pub async fn notifications_for(
     tx: &mut Tx,
     consortium: ConsortiumId,
@@ -1114,12 +1099,45 @@ pub async fn notifications_for(
 ) -> Result<Vec<Notification>, StoreError> {
     let sql = format!(
         "SELECT {NOTE_COLUMNS} FROM notification WHERE consortium_id = $1 \
-         AND ((user_id IS NOT NULL AND user_id = $2) OR (institution_id IS NOT NULL AND institution_id = $3 AND role = $4)) \
+         AND ((user_id IS NOT NULL AND user_id = $2) OR (institution_id IS NOT NULL AND institution_id = $3 AND role = $4) \
+              OR (user_id IS NULL AND institution_id IS NULL AND role = $4)) \
          ORDER BY created_at DESC, notification_id DESC LIMIT $5"
     );
     let rows: Vec<NoteRow> = on_tx!(tx, conn => sqlx::query_as(&sql)
         .bind(consortium.as_uuid()).bind(user).bind(institution.map(|i| i.as_uuid()))
         .bind(role).bind(limit).fetch_all(conn).await)?;
+    rows.into_iter().map(note).collect()
+}
+
+/// Whether a notification of `kind` about `referral` was made at `since` or later.
+pub async fn notified_since(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    referral: Uuid,
+    kind: &str,
+    since: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    const SQL: &str = "SELECT 1 FROM notification WHERE consortium_id = $1 AND referral_id = $2 AND kind = $3 \
+        AND created_at >= $4 LIMIT 1";
+    let row: Option<(i32,)> = on_tx!(tx, conn => sqlx::query_as(SQL)
+        .bind(consortium.as_uuid()).bind(referral).bind(kind).bind(since).fetch_optional(conn).await)?;
+    Ok(row.is_some())
+}
+
+/// Notifications of `kind` made in `[from, to]` and still unread, oldest first.
+pub async fn unread_of_kind(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    kind: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Notification>, StoreError> {
+    let sql = format!(
+        "SELECT {NOTE_COLUMNS} FROM notification WHERE consortium_id = $1 AND kind = $2 AND read_at IS NULL \
+         AND created_at >= $3 AND created_at <= $4 ORDER BY created_at, notification_id"
+    );
+    let rows: Vec<NoteRow> = on_tx!(tx, conn => sqlx::query_as(&sql)
+        .bind(consortium.as_uuid()).bind(kind).bind(from).bind(to).fetch_all(conn).await)?;
     rows.into_iter().map(note).collect()
 }
 
