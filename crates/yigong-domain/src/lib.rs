@@ -11,6 +11,7 @@ pub mod ids;
 pub mod page;
 pub mod patient;
 pub mod population;
+pub mod reading;
 pub mod referral;
 pub mod staffing;
 pub mod validation;
