@@ -7,6 +7,11 @@ CREATE INDEX referral_metrics ON referral (consortium_id, submitted_at) INCLUDE 
     accepted_at, rejected_at, arrived_at, completed_at, closed_at, closed_loop, sla_due, referral_id
 );
 
+-- The receiving centre's worklist counts read priority and deadline from its index.
+DROP INDEX referral_inbox;
+CREATE INDEX referral_inbox ON referral (consortium_id, to_institution_id, state, work_rank, work_at, referral_id)
+    INCLUDE (priority, sla_due);
+
 -- Escalations and overdue follow-ups are announced once: the notifications of a referral are
 -- found by it.
 CREATE INDEX notification_referral ON notification (consortium_id, referral_id, kind) WHERE referral_id IS NOT NULL;

@@ -8,6 +8,13 @@ CREATE INDEX referral_metrics ON referral (
     closed_at, closed_loop, sla_due, referral_id
 );
 
+-- The receiving centre's worklist counts read priority and deadline from its index, so that the
+-- metrics index above, which covers them too, is never preferred for a worklist.
+DROP INDEX referral_inbox;
+CREATE INDEX referral_inbox ON referral (
+    consortium_id, to_institution_id, state, work_rank, work_at, referral_id, priority, sla_due
+);
+
 -- Escalations and overdue follow-ups are announced once: the notifications of a referral are
 -- found by it.
 CREATE INDEX notification_referral ON notification (consortium_id, referral_id, kind) WHERE referral_id IS NOT NULL;

@@ -74,6 +74,8 @@ pub struct Ctx {
     pub referral: Arc<yigong_domain::referral::Settings>,
     /// The outbound channel of notifications (SMS gateway…).
     pub notifier: Arc<dyn crate::referral::Notifier>,
+    /// Where DICOM objects are kept (the binary puts it under the data directory).
+    pub objects: Arc<crate::imaging::Objects>,
 }
 
 /// Default [`Ctx::fhir_max_body`]: a resource carrying a 1 MB PDF (base64) with room to spare.
@@ -91,6 +93,9 @@ impl Ctx {
             read_audit: Arc::default(),
             referral: Arc::default(),
             notifier: Arc::new(crate::referral::LogNotifier),
+            objects: Arc::new(crate::imaging::Objects::new(
+                std::env::temp_dir().join(format!("yigong-objects-{}", std::process::id())),
+            )),
         }
     }
 

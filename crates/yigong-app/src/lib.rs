@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 mod ctx;
 mod error;
+pub mod imaging;
 pub mod mpi;
 pub mod record;
 pub mod referral;

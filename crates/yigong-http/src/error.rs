@@ -58,6 +58,12 @@ pub enum ApiError {
     /// The resource does not exist (404).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The body's media type is not one this endpoint takes (415).
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// The resource exists but cannot be given in the form asked for (406).
+    #[error("not acceptable: {0}")]
+    NotAcceptable(String),
     /// No route for this path (404).
     #[error("no such route")]
     NoRoute,
@@ -101,6 +107,8 @@ impl ApiError {
             Self::MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
             Self::MalformedRequest(_) => (StatusCode::BAD_REQUEST, "malformed_request"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Self::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable"),
             Self::NoRoute => (StatusCode::NOT_FOUND, "no_route"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Conflict(rule) => (StatusCode::CONFLICT, rule),

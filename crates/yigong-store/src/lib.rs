@@ -11,6 +11,7 @@ mod db;
 pub mod department;
 mod error;
 pub mod fhir;
+pub mod imaging;
 pub mod institution;
 pub mod mpi;
 pub mod population;
@@ -56,6 +57,12 @@ pub const TENANT_TABLES: &[&str] = &[
     "follow_up_task",
     "green_stamp",
     "notification",
+    "dicom_node",
+    "exam_order",
+    "exam_event",
+    "dicom_study",
+    "dicom_series",
+    "dicom_instance",
 ];
 
 /// The account directory: global because a login name is resolved before any consortium is

@@ -28,6 +28,27 @@ pub struct Config {
     /// Two-way referral timers (DESIGN.md §6.1 defaults).
     #[serde(default)]
     pub referral: Referral,
+    /// The DICOM service provider started by `serve`.
+    #[serde(default)]
+    pub dicom: Dicom,
+}
+
+/// The DICOM service provider (C-ECHO, C-STORE) started with the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Dicom {
+    /// Address to listen on; empty to run without it.
+    pub listen: String,
+    /// Our AE title.
+    pub ae_title: String,
+    /// The largest PDU accepted, in bytes.
+    pub max_pdu: u32,
+}
+
+impl Default for Dicom {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:11112".into(), ae_title: "YIGONG".into(), max_pdu: 65_536 }
+    }
 }
 
 /// Two-way referral timers of the consortium.
@@ -167,6 +188,7 @@ impl Default for Config {
             synth: Synth { seed: 2027, residents: 20_000, clinical_year: true },
             audit: Audit { retention_months: 13 },
             referral: Referral::default(),
+            dicom: Dicom::default(),
         }
     }
 }
@@ -180,6 +202,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     /// `--listen`.
     pub listen: Option<SocketAddr>,
+    /// `--dicom-listen` (empty: none).
+    pub dicom_listen: Option<String>,
     /// `--residents`.
     pub residents: Option<u32>,
     /// `--seed`.
@@ -212,6 +236,18 @@ impl Config {
         if let Some(l) = overrides.listen {
             config.server.listen = l;
         }
+        if let Some(d) = &overrides.dicom_listen {
+            config.dicom.listen = d.clone();
+        }
+        if !config.dicom.listen.is_empty() {
+            config.dicom.listen.parse::<SocketAddr>().with_context(|| {
+                format!("dicom.listen {:?} is not an address such as 127.0.0.1:11112", config.dicom.listen)
+            })?;
+        }
+        anyhow::ensure!(
+            (1..=16).contains(&config.dicom.ae_title.trim().len()) && config.dicom.ae_title.is_ascii(),
+            "dicom.ae_title must be 1 to 16 ASCII characters"
+        );
         if let Some(r) = overrides.residents {
             config.synth.residents = r;
         }

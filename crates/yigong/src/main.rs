@@ -7,6 +7,7 @@ mod bench;
 mod bench_fhir;
 mod bench_referral;
 mod config;
+mod dicom;
 mod load;
 mod mpi;
 
@@ -52,6 +53,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Address of the DICOM service provider (C-ECHO, C-STORE); `""` for none.
+        #[arg(long)]
+        dicom_listen: Option<String>,
         /// Database URL (`sqlite:PATH` or `postgres://…`).
         #[arg(long)]
         database: Option<String>,
@@ -97,6 +101,9 @@ enum Command {
     /// Master patient index: bulk import of patient lists, export of the links.
     #[command(subcommand)]
     Mpi(MpiCommand),
+    /// DICOM nodes allowed to store images over DIMSE.
+    #[command(subcommand)]
+    Dicom(DicomCommand),
     /// Measure the figures of BENCHMARKS.md on a synthetic county (generated first if the
     /// database is empty).
     Bench {
@@ -216,6 +223,27 @@ enum MpiCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum DicomCommand {
+    /// Register a node (a modality, a site's gateway) by its AE title, for an institution.
+    NodeAdd {
+        /// The node's AE title (its calling AE title).
+        #[arg(long)]
+        ae: String,
+        /// Code of the institution its images come from.
+        #[arg(long)]
+        institution: String,
+        /// What it is (e.g. "乡镇卫生院 DR").
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Consortium id, when the database holds several.
+        #[arg(long)]
+        consortium: Option<uuid::Uuid>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Seal pending rows, then check every chain and name the first broken row.
     Verify {
@@ -263,10 +291,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             residents: *residents,
             ..Default::default()
         },
-        Command::Serve { listen, database, data_dir } => Overrides {
+        Command::Serve { listen, dicom_listen, database, data_dir } => Overrides {
             data_dir: data_dir.clone(),
             database_url: database.clone(),
             listen: *listen,
+            dicom_listen: dicom_listen.clone(),
             ..Default::default()
         },
         Command::Migrate { database, data_dir } => {
@@ -283,6 +312,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::PrintConfig | Command::BenchFhir(_) => Overrides::default(),
         Command::User(UserCommand::Add { db, .. } | UserCommand::Grant { db, .. })
         | Command::Mpi(MpiCommand::Import { db, .. } | MpiCommand::ExportLinks { db, .. })
+        | Command::Dicom(DicomCommand::NodeAdd { db, .. })
         | Command::Audit(
             AuditCommand::Verify { db } | AuditCommand::Seal { db } | AuditCommand::Prune { db, .. },
         ) => Overrides {
@@ -372,19 +402,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Mpi(MpiCommand::ExportLinks { source, consortium, .. }) => {
             let ctx = Ctx::new(open(&config).await?);
-            let all = yigong_app::registry::list_all_consortia(&ctx).await?;
-            let consortium = match consortium {
-                Some(id) => yigong_domain::ids::ConsortiumId::from_uuid(id),
-                None => match all.as_slice() {
-                    [only] => only.id,
-                    [] => anyhow::bail!("the database holds no consortium: nothing was imported"),
-                    _ => anyhow::bail!(
-                        "this database holds {} consortia: choose one with --consortium",
-                        all.len()
-                    ),
-                },
-            };
+            let consortium = only_consortium(&ctx, consortium).await?;
             mpi::export_links(&ctx, consortium, &source).await
+        }
+        Command::Dicom(DicomCommand::NodeAdd { ae, institution, description, consortium, .. }) => {
+            let ctx = Ctx::new(open(&config).await?);
+            let consortium = only_consortium(&ctx, consortium).await?;
+            println!("{}", dicom::add_node(&ctx, consortium, &ae, &institution, &description).await?);
+            Ok(())
         }
         Command::Bench { iterations, referrals_only, .. } => {
             let ctx = Ctx::new(open(&config).await?);
@@ -507,11 +532,29 @@ async fn demo(config: Config) -> anyhow::Result<()> {
     serve(ctx, &config, true).await
 }
 
+/// The consortium a command acts on: the one named, or the database's only one.
+async fn only_consortium(
+    ctx: &Ctx,
+    named: Option<uuid::Uuid>,
+) -> anyhow::Result<yigong_domain::ids::ConsortiumId> {
+    if let Some(id) = named {
+        return Ok(yigong_domain::ids::ConsortiumId::from_uuid(id));
+    }
+    let all = yigong_app::registry::list_all_consortia(ctx).await?;
+    match all.as_slice() {
+        [only] => Ok(only.id),
+        [] => anyhow::bail!("the database holds no consortium"),
+        _ => anyhow::bail!("this database holds {} consortia: choose one with --consortium", all.len()),
+    }
+}
+
 async fn serve(mut ctx: Ctx, config: &Config, demo: bool) -> anyhow::Result<()> {
     let server = &config.server;
     let listen = server.listen;
     ctx.fhir_max_body = server.fhir_max_body_bytes;
     ctx.referral = std::sync::Arc::new(config.referral.settings());
+    ctx.objects =
+        std::sync::Arc::new(yigong_app::imaging::Objects::new(config.storage.data_dir.join("dicom")));
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listen on {listen}"))?;
     let addr = listener.local_addr().context("read the bound address")?;
@@ -526,6 +569,26 @@ async fn serve(mut ctx: Ctx, config: &Config, demo: bool) -> anyhow::Result<()> 
     if demo {
         println!("  data folder: {}", config.storage.data_dir.display());
     }
+    // The DICOM service provider, for the first consortium (its registered nodes may store).
+    let scp = match (config.dicom.listen.is_empty(), consortia.first()) {
+        (false, Some(c)) => {
+            let at: SocketAddr = config.dicom.listen.parse().context("dicom.listen")?;
+            let dicom = tokio::net::TcpListener::bind(at).await.with_context(|| {
+                format!("listen for DICOM on {at} (set dicom.listen, or --dicom-listen \"\")")
+            })?;
+            println!(
+                "  DICOM: AE {} at {} (C-ECHO, C-STORE); DICOMweb: http://{addr}/dicomweb",
+                config.dicom.ae_title, at
+            );
+            let scp_config = yigong_dicom::scp::ScpConfig {
+                ae_title: config.dicom.ae_title.trim().to_owned(),
+                max_pdu: config.dicom.max_pdu,
+                ..Default::default()
+            };
+            Some(dicom::spawn(ctx.clone(), c.id, dicom, scp_config))
+        }
+        _ => None,
+    };
     println!("Press Ctrl+C to stop.");
     tracing::info!(%addr, "serving");
     // Seal the audit trail continuously, so the chain trails the writes by seconds.
@@ -570,6 +633,9 @@ async fn serve(mut ctx: Ctx, config: &Config, demo: bool) -> anyhow::Result<()> 
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serve HTTP")?;
     timers.abort();
     sealer.abort();
+    if let Some(scp) = scp {
+        scp.abort();
+    }
     let _ = yigong_app::audit::seal(&ctx).await;
     ctx.db.close().await;
     Ok(())

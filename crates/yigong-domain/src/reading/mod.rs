@@ -10,9 +10,11 @@
 use chrono::{DateTime, Duration, Utc};
 
 pub mod critical;
+pub mod dicom;
 pub mod recognition;
 mod vocab;
 
+pub use dicom::{DicomInstance, StudyQuery, has_wildcard, is_uid, like_pattern};
 pub use vocab::{
     Centre, CriticalState, Disposition, ExamKind, ItemState, ItemTransition, Party, QualityReason,
     RecognitionKind, RecognitionScope, RetestGround, SpecimenStep, Urgency,

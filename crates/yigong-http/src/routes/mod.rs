@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod consortia;
+pub mod dicomweb;
 pub mod fhir;
 pub mod institutions;
 pub mod mpi;

@@ -6,7 +6,9 @@
 //! again in SQL, and the conformance suite holds the two equal on both backends by comparing
 //! these aggregates with the domain's tally of [`metric_rows`].
 
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use uuid::Uuid;
 use yigong_domain::ids::{ConsortiumId, InstitutionId};
 use yigong_domain::referral::green::Centre;
@@ -121,7 +123,7 @@ fn minutes_sql(backend: Backend) -> &'static str {
     }
 }
 
-/// `WITH r AS MATERIALIZED (…)`: the columns of the referrals the period can count (submitted
+/// `WITH r AS (…)`: the columns of the referrals the period can count (submitted
 /// before `to`, and submitted or changed at `from` or later), in reach. Binds `$1`–`$4` (`$4`,
 /// now, is used by the overdue measure only), and the reach's institutions from `$5`.
 fn base(reach: &Reach<'_>, binds: &mut Vec<Bind>) -> String {
@@ -137,7 +139,7 @@ fn base(reach: &Reach<'_>, binds: &mut Vec<Bind>) -> String {
         }
     }
     format!(
-        "WITH r AS MATERIALIZED (SELECT referral_id, direction, priority, green_centre, state, from_institution_id, \
+        "WITH r AS (SELECT referral_id, direction, priority, green_centre, state, from_institution_id, \
          to_institution_id, submitted_at, accepted_at, rejected_at, arrived_at, completed_at, closed_at, \
          closed_loop, sla_due FROM referral WHERE consortium_id = $1 AND submitted_at IS NOT NULL \
          AND submitted_at < $3 AND (submitted_at >= $2 OR updated_at >= $2){scope})"
@@ -187,24 +189,47 @@ trait KeyedBy {
     fn from_uuid(row: Self::ByUuid) -> Self;
 }
 
-type CountRow = (String, String, String, Option<String>, i64);
+type CountRow = (String, String, Option<String>, i64);
 impl KeyedBy for CountRow {
-    type ByUuid = (String, String, String, Option<Uuid>, i64);
-    fn from_uuid(r: Self::ByUuid) -> Self {
-        (r.0, r.1, r.2, r.3.map(|u| u.to_string()), r.4)
-    }
-}
-
-type MedianRow = (String, i64, Option<String>, f64);
-impl KeyedBy for MedianRow {
-    type ByUuid = (String, i64, Option<Uuid>, f64);
+    type ByUuid = (String, String, Option<Uuid>, i64);
     fn from_uuid(r: Self::ByUuid) -> Self {
         (r.0, r.1, r.2.map(|u| u.to_string()), r.3)
     }
 }
 
+/// The China calendar months (`YYYY-MM`) that `[from, to)` touches, each with the instant it
+/// starts (UTC); the first starts at `from` or before.
+fn months(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(String, DateTime<Utc>)> {
+    let china = |at: DateTime<Utc>| (at + Duration::hours(8)).date_naive();
+    let start_of = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - Duration::hours(8);
+    let mut out = Vec::new();
+    let mut month = china(from).with_day(1).expect("day 1");
+    while start_of(month) < to {
+        out.push((format!("{:04}-{:02}", month.year(), month.month()), start_of(month)));
+        month = month.checked_add_months(Months::new(1)).expect("a month later");
+    }
+    out
+}
+
+/// The bucket a referral counts in for the time in `column`: 0 outside `[from, to)` (`$2`, `$3`),
+/// else the month's position from 1 (month starts bound from `$first`), or 1 without months.
+fn bucket(column: &str, months: usize, first: usize) -> String {
+    let mut sql = format!("CASE WHEN {column} IS NULL OR {column} < $2 OR {column} >= $3 THEN 0");
+    for k in 1..months {
+        sql.push_str(&format!(" WHEN {column} < ${} THEN {k}", first + k - 1));
+    }
+    sql.push_str(&format!(" ELSE {} END", months.max(1)));
+    sql
+}
+
+/// One group of the single scan: direction, priority, institution key, the bucket of each
+/// time, the flags, how many.
+type ScanRow = (String, String, Option<Uuid>, i32, i32, i32, i32, i32, i32, i32, i64);
+
 /// The counts of every measure in reach, by direction, priority and `group`, and the median
-/// minutes to acceptance per priority, by group and over everything.
+/// minutes to acceptance per priority, by group and over everything. One scan of the covering
+/// index buckets each referral's times by month (or period) with plain comparisons; the
+/// overdue count, which is "now", is a second small query over the live referrals.
 pub async fn aggregate(
     tx: &mut Tx,
     consortium: ConsortiumId,
@@ -214,55 +239,136 @@ pub async fn aggregate(
     let backend = tx.backend();
     let mut binds = first_binds(consortium, reach);
     let with = base(reach, &mut binds);
-    let selects: Vec<String> = Measure::ALL
-        .iter()
-        .map(|&m| {
-            let (column, condition) = measure_sql(m);
-            format!(
-                "SELECT '{m}', direction, priority, {key} AS k, COUNT(*) FROM r WHERE {column} IS NOT NULL{period}{condition} \
-                 GROUP BY 1, 2, 3, 4",
-                key = key_sql(backend, group, column),
-                period = in_period(m, column),
-            )
+    let months = if group == GroupBy::Month { months(reach.from, reach.to) } else { Vec::new() };
+    let first = binds.len() + 1;
+    binds.extend(months.iter().skip(1).map(|(_, start)| Bind::At(*start)));
+    let n = months.len();
+    let key = match (group, backend) {
+        (GroupBy::Month, Backend::Sqlite) => "NULL",
+        (GroupBy::Month, Backend::Postgres) => "CAST(NULL AS UUID)",
+        (GroupBy::Receiving, _) => "to_institution_id",
+        (GroupBy::Sending, _) => "from_institution_id",
+    };
+    let sql = format!(
+        "{with} SELECT direction, priority, {key} AS k, {sub} AS b_sub, {arr} AS b_arr, {acc} AS b_acc, {rej} AS b_rej, \
+         {comp} AS b_comp, CASE WHEN arrived_at IS NOT NULL THEN 1 ELSE 0 END AS arrived, \
+         CASE WHEN closed_at IS NOT NULL AND closed_loop IS TRUE THEN 1 ELSE 0 END AS looped, COUNT(*) \
+         FROM r GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10",
+        sub = bucket("submitted_at", n, first),
+        arr = bucket("arrived_at", n, first),
+        acc = bucket("accepted_at", n, first),
+        rej = bucket("rejected_at", n, first),
+        comp = bucket("completed_at", n, first),
+    );
+    let rows: Vec<ScanRow> =
+        on_tx!(tx, conn => bind_all!(sqlx::query_as(&sql), &binds).fetch_all(conn).await)?;
+    let key_of = |b: i32, inst: Option<Uuid>| -> Option<Option<String>> {
+        let b = usize::try_from(b).ok().filter(|b| *b > 0)?;
+        Some(match group {
+            GroupBy::Month => months.get(b - 1).map(|(label, _)| label.clone()),
+            _ => inst.map(|u| u.to_string()),
+        })
+    };
+    let mut counts = Vec::new();
+    for (d, p, inst, b_sub, b_arr, b_acc, b_rej, b_comp, arrived, looped, total) in rows {
+        let direction = parse("direction", &d, Direction::parse)?;
+        let priority = parse("priority", &p, Priority::parse)?;
+        let up = direction == Direction::Upward;
+        let n = u64::try_from(total).unwrap_or_default();
+        let measures = [
+            (Measure::Submitted, b_sub, true),
+            (Measure::Arrived, b_arr, true),
+            (Measure::Accepted, b_acc, true),
+            (Measure::Rejected, b_rej, true),
+            (Measure::AcceptedArrived, b_acc, arrived == 1),
+            (Measure::CompletedUp, b_comp, up),
+            (Measure::ClosedLoop, b_comp, up && looped == 1),
+        ];
+        for (measure, b, holds) in measures {
+            if let (true, Some(key)) = (holds, key_of(b, inst)) {
+                counts.push(Count { measure, direction, priority, key, n });
+            }
+        }
+    }
+    counts.extend(overdue(tx, consortium, reach, group).await?);
+
+    // Medians: minutes to acceptance counted by (priority, bucket, minutes).
+    let minutes = minutes_sql(backend);
+    let sql = format!(
+        "{with} SELECT priority, {key} AS k, {acc} AS b, {minutes} AS m, COUNT(*) FROM r \
+         WHERE accepted_at IS NOT NULL AND accepted_at >= $2 AND accepted_at < $3 GROUP BY 1, 2, 3, 4",
+        acc = bucket("accepted_at", n, first),
+    );
+    let rows: Vec<(String, Option<Uuid>, i32, i64, i64)> =
+        on_tx!(tx, conn => bind_all!(sqlx::query_as(&sql), &binds).fetch_all(conn).await)?;
+    // (priority, group key or none for the total) → (minutes, how many).
+    type Values = Vec<(i64, u64)>;
+    let mut by_group: BTreeMap<(Priority, Option<String>), Values> = BTreeMap::new();
+    for (p, inst, b, m, c) in rows {
+        let priority = parse("priority", &p, Priority::parse)?;
+        let c = u64::try_from(c).unwrap_or_default();
+        by_group.entry((priority, None)).or_default().push((m, c));
+        if let Some(Some(key)) = key_of(b, inst) {
+            by_group.entry((priority, Some(key))).or_default().push((m, c));
+        }
+    }
+    let medians = by_group
+        .into_iter()
+        .filter_map(|((priority, key), mut values)| {
+            values.sort_unstable();
+            let minutes = weighted_median(&values)?;
+            Some(Median { priority, total: key.is_none(), key, minutes })
         })
         .collect();
-    let sql = format!("{with} {}", selects.join(" UNION ALL "));
+    Ok((counts, medians))
+}
+
+/// The median of values given with their counts, sorted by value (the mean of the two middle
+/// values when the count is even, as [`yigong_domain::referral::metrics::median`]).
+fn weighted_median(sorted: &[(i64, u64)]) -> Option<f64> {
+    let total: u64 = sorted.iter().map(|(_, c)| c).sum();
+    if total == 0 {
+        return None;
+    }
+    let nth = |k: u64| {
+        let mut seen = 0;
+        sorted.iter().find(|(_, c)| {
+            seen += c;
+            seen >= k
+        })
+    };
+    let (lo, hi) = (nth(total.div_ceil(2))?.0, nth(total / 2 + 1)?.0);
+    Some(if total % 2 == 1 { lo as f64 } else { (lo + hi) as f64 / 2.0 })
+}
+
+/// Live referrals past their SLA now, keyed by the month of their due time or by institution.
+async fn overdue(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    reach: &Reach<'_>,
+    group: GroupBy,
+) -> Result<Vec<Count>, StoreError> {
+    let backend = tx.backend();
+    let mut binds = first_binds(consortium, reach);
+    let with = base(reach, &mut binds);
+    let (column, condition) = measure_sql(Measure::Overdue);
+    let sql = format!(
+        "{with} SELECT direction, priority, {key} AS k, COUNT(*) FROM r WHERE {column} IS NOT NULL{condition} \
+         GROUP BY 1, 2, 3",
+        key = key_sql(backend, group, column),
+    );
     let rows: Vec<CountRow> = fetch_keyed!(tx, &sql, &binds, group, CountRow);
-    let counts = rows
-        .into_iter()
-        .map(|(m, d, p, key, n)| {
+    rows.into_iter()
+        .map(|(d, p, key, n)| {
             Ok(Count {
-                measure: parse("measure", &m, Measure::parse)?,
+                measure: Measure::Overdue,
                 direction: parse("direction", &d, Direction::parse)?,
                 priority: parse("priority", &p, Priority::parse)?,
                 key,
                 n: u64::try_from(n).unwrap_or_default(),
             })
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-
-    let sql = format!(
-        "{with}, a AS (SELECT priority, {key} AS k, {minutes} AS m FROM r \
-         WHERE accepted_at IS NOT NULL AND accepted_at >= $2 AND accepted_at < $3), \
-         g AS (SELECT priority, k, m, ROW_NUMBER() OVER (PARTITION BY priority, k ORDER BY m) AS i, \
-               COUNT(*) OVER (PARTITION BY priority, k) AS n FROM a), \
-         t AS (SELECT priority, m, ROW_NUMBER() OVER (PARTITION BY priority ORDER BY m) AS i, \
-               COUNT(*) OVER (PARTITION BY priority) AS n FROM a) \
-         SELECT priority, CAST(0 AS BIGINT), k, CAST(AVG(m) AS DOUBLE PRECISION) FROM g WHERE i IN ((n + 1) / 2, (n + 2) / 2) \
-         GROUP BY priority, k \
-         UNION ALL SELECT priority, CAST(1 AS BIGINT), NULL, CAST(AVG(m) AS DOUBLE PRECISION) FROM t \
-         WHERE i IN ((n + 1) / 2, (n + 2) / 2) GROUP BY priority",
-        key = key_sql(backend, group, "accepted_at"),
-        minutes = minutes_sql(backend),
-    );
-    let rows: Vec<MedianRow> = fetch_keyed!(tx, &sql, &binds, group, MedianRow);
-    let medians = rows
-        .into_iter()
-        .map(|(p, total, key, minutes)| {
-            Ok(Median { priority: parse("priority", &p, Priority::parse)?, total: total == 1, key, minutes })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok((counts, medians))
+        .collect()
 }
 
 /// The referrals behind one number: `measure` in reach, in group `key` of `group` (or all), in

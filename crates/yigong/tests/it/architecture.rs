@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 const ALLOWED: &[(&str, &[&str])] = &[
     ("yigong-domain", &[]),
     ("yigong-store", &["yigong-domain"]),
-    ("yigong-app", &["yigong-domain", "yigong-store", "yigong-mpi", "yigong-fhir"]),
-    ("yigong-http", &["yigong-domain", "yigong-app", "yigong-fhir"]),
+    ("yigong-app", &["yigong-domain", "yigong-store", "yigong-mpi", "yigong-fhir", "yigong-dicom"]),
+    ("yigong-http", &["yigong-domain", "yigong-app", "yigong-fhir", "yigong-dicom"]),
     ("yigong-synth", &["yigong-domain"]),
     ("yigong-mpi", &["yigong-domain"]),
     ("yigong-fhir", &[]),
+    ("yigong-dicom", &["yigong-domain"]),
     ("yigong-testkit", &["yigong-domain", "yigong-store"]),
     (
         "yigong",
@@ -23,6 +24,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "yigong-synth",
             "yigong-mpi",
             "yigong-fhir",
+            "yigong-dicom",
         ],
     ),
 ];
