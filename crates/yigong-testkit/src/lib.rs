@@ -67,6 +67,25 @@ pub fn ci_strict() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
+/// The public DICOM sample files (from the pydicom wheel) that `scripts/dicom-samples` fetches
+/// and `scripts/test` names in `YIGONG_DICOM_SAMPLES`: the directory holding `test_files/` and
+/// `charset_files/`. `None` (the caller skips, saying so) when absent, unless [`ci_strict`].
+pub fn dicom_samples() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("YIGONG_DICOM_SAMPLES").map(std::path::PathBuf::from);
+    match dir {
+        Some(d) if d.join("test_files").is_dir() => Some(d),
+        other => {
+            let why = match other {
+                Some(d) => format!("YIGONG_DICOM_SAMPLES={} holds no test_files", d.display()),
+                None => "YIGONG_DICOM_SAMPLES is not set".to_owned(),
+            };
+            assert!(!ci_strict(), "the DICOM samples are needed under CI: {why} (run scripts/dicom-samples)");
+            eprintln!("skipped: {why} (run scripts/dicom-samples)");
+            None
+        }
+    }
+}
+
 /// The unpacked official FHIR R4 package (`hl7.fhir.r4.examples` 4.0.1) that
 /// `scripts/fhir-package` fetches and `scripts/test` names in `YIGONG_FHIR_PACKAGE`.
 /// `None` (the caller skips, saying so) when it is not there, unless [`ci_strict`]: then the

@@ -30,7 +30,8 @@ pub async fn run(
     let all = yigong_store::referral::for_metrics(
         &mut tx,
         cid,
-        chrono::DateTime::<chrono::Utc>::MIN_UTC,
+        // Ten years back: PostgreSQL's timestamps do not reach chrono's minimum.
+        now - chrono::Duration::days(3650),
         now + chrono::Duration::days(1),
     )
     .await?;

@@ -4,46 +4,9 @@
 use std::sync::Arc;
 
 use yigong_app::Ctx;
-use yigong_app::imaging::{self, IngestError};
-use yigong_dicom::scp::{Outcome, Received, ScpConfig, Sink, status};
+use yigong_app::imaging::{self, DimseSink};
+use yigong_dicom::scp::ScpConfig;
 use yigong_domain::ids::ConsortiumId;
-
-/// Stores what the provider receives for one consortium.
-pub struct AppSink {
-    /// The platform.
-    pub ctx: Ctx,
-    /// Whose nodes may send.
-    pub consortium: ConsortiumId,
-}
-
-impl Sink for AppSink {
-    async fn store(&self, r: Received) -> Outcome {
-        let result = imaging::ingest_dimse(
-            &self.ctx,
-            self.consortium,
-            &r.calling_ae,
-            &r.transfer_syntax,
-            &r.sop_instance_uid,
-            r.dataset,
-        )
-        .await;
-        match result {
-            Ok(_) => Outcome::success(),
-            Err(IngestError::UnknownNode(ae)) => {
-                tracing::warn!(peer = %r.peer, ae, "C-STORE from an unregistered node refused");
-                Outcome::failure(status::SOP_CLASS_NOT_SUPPORTED, format!("AE {ae} is not registered"))
-            }
-            Err(IngestError::App(e)) => {
-                tracing::error!(error = %e, "C-STORE could not be stored");
-                Outcome::failure(status::OUT_OF_RESOURCES, "the instance could not be stored")
-            }
-            Err(
-                e @ IngestError::Invalid(yigong_dicom::DicomError::Missing(_)) | e @ IngestError::Mismatch,
-            ) => Outcome::failure(status::DATASET_MISMATCH, e.to_string()),
-            Err(e) => Outcome::failure(status::CANNOT_UNDERSTAND, e.to_string()),
-        }
-    }
-}
 
 /// Starts the provider on `listener` for `consortium`.
 pub fn spawn(
@@ -52,7 +15,7 @@ pub fn spawn(
     listener: tokio::net::TcpListener,
     config: ScpConfig,
 ) -> tokio::task::JoinHandle<()> {
-    let sink = Arc::new(AppSink { ctx, consortium });
+    let sink = Arc::new(DimseSink { ctx, consortium });
     tokio::spawn(async move {
         if let Err(e) = yigong_dicom::scp::serve(listener, Arc::new(config), sink).await {
             tracing::error!(error = %e, "the DICOM service provider stopped");

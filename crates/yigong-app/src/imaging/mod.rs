@@ -148,17 +148,7 @@ pub async fn ingest_dimse(
 pub async fn ingest_part10(ctx: &Ctx, actor: &Actor, bytes: Vec<u8>) -> Result<Ingested, IngestError> {
     let parsed = yigong_dicom::parse_part10(&bytes)?;
     check_uids(&parsed.instance)?;
-    let Some(institution) = actor.institution_id else {
-        return Err(AppError::Forbidden { code: "no_acting_institution" }.into());
-    };
-    crate::access::authorize(
-        ctx,
-        actor,
-        Permission::PatientWrite,
-        &Target::institution(actor.consortium_id, institution),
-        Event::of("store", "dicom_instance"),
-    )
-    .await?;
+    may_store(ctx, actor).await?;
     // Stored as sent, with our meta information: the sender's file is kept byte for byte
     // from its data set on.
     let file = if bytes.len() >= 132 && &bytes[128..132] == b"DICM" {
@@ -399,6 +389,63 @@ pub async fn study(
 /// The Part 10 file of one instance (after [`study`] has authorised and audited the read).
 pub async fn instance_file(ctx: &Ctx, row: &InstanceRow) -> Result<Vec<u8>, AppError> {
     ctx.objects.read(&row.path).await.map_err(objects_failed)
+}
+
+/// Whether `actor` may store images at their institution (asked before a STOW body is read,
+/// so that a refusal does not depend on what was sent); refusals are audited.
+pub async fn may_store(ctx: &Ctx, actor: &Actor) -> Result<InstitutionId, AppError> {
+    let target = match actor.institution_id {
+        Some(i) => Target::institution(actor.consortium_id, i),
+        None => Target::consortium(actor.consortium_id),
+    };
+    crate::access::authorize(
+        ctx,
+        actor,
+        Permission::PatientWrite,
+        &target,
+        Event::of("store", "dicom_instance"),
+    )
+    .await?;
+    actor.institution_id.ok_or(AppError::Forbidden { code: "no_acting_institution" })
+}
+
+/// The DIMSE provider's sink: what a registered node stores over C-STORE is ingested for one
+/// consortium, and each outcome becomes its DIMSE status.
+pub struct DimseSink {
+    /// The platform.
+    pub ctx: Ctx,
+    /// Whose nodes may send.
+    pub consortium: ConsortiumId,
+}
+
+impl yigong_dicom::scp::Sink for DimseSink {
+    async fn store(&self, r: yigong_dicom::scp::Received) -> yigong_dicom::scp::Outcome {
+        use yigong_dicom::scp::{Outcome, status};
+        let result = ingest_dimse(
+            &self.ctx,
+            self.consortium,
+            &r.calling_ae,
+            &r.transfer_syntax,
+            &r.sop_instance_uid,
+            r.dataset,
+        )
+        .await;
+        match result {
+            Ok(_) => Outcome::success(),
+            Err(IngestError::UnknownNode(ae)) => {
+                tracing::warn!(peer = %r.peer, ae, "C-STORE from an unregistered node refused");
+                Outcome::failure(status::SOP_CLASS_NOT_SUPPORTED, format!("AE {ae} is not registered"))
+            }
+            Err(IngestError::App(e)) => {
+                tracing::error!(error = %e, "C-STORE could not be stored");
+                Outcome::failure(status::OUT_OF_RESOURCES, "the instance could not be stored")
+            }
+            Err(e @ (IngestError::Invalid(DicomError::Missing(_)) | IngestError::Mismatch)) => {
+                Outcome::failure(status::DATASET_MISMATCH, e.to_string())
+            }
+            Err(e) => Outcome::failure(status::CANNOT_UNDERSTAND, e.to_string()),
+        }
+    }
 }
 
 /// Registers a DICOM node (a modality or a site's gateway) allowed to store over DIMSE.

@@ -443,6 +443,7 @@ async fn stow(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    imaging::may_store(&ctx, caller.actor()).await?;
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let lower = ct.to_ascii_lowercase();
     if !lower.starts_with("multipart/related") {

@@ -1,6 +1,7 @@
 //! API tests: the real router in-process (`oneshot`), on SQLite and PostgreSQL.
 
 mod auth;
+mod dicomweb;
 mod fhir;
 mod helpers;
 mod matrix;
@@ -50,6 +51,9 @@ on_both! {
     referral_timers => crate::referral::timers_expire_and_escalate,
     referral_reminders => crate::referral::reminders_reach_who_must_act,
     referral_concurrent_accept => crate::referral::two_coordinators_accept_at_once,
+    dicomweb_stow_qido_wado => crate::dicomweb::stow_qido_wado,
+    dicomweb_bad_objects => crate::dicomweb::stow_refuses_bad_objects,
+    dimse_with_dcmtk => crate::dicomweb::dimse_echo_and_store_with_dcmtk,
     fhir_crud => crate::fhir::create_read_version_delete,
     fhir_transaction => crate::fhir::transaction_rewrites_and_rolls_back,
     fhir_search => crate::fhir::search_pages_filters_and_includes,

@@ -271,6 +271,27 @@ pub fn rules() -> Vec<Rule> {
         Rule { lacking: Some("system_admin"), ..rule("delete", "/fhir/{type}/{id}") },
         Rule { lacking: Some("system_admin"), ..rule("get", "/fhir/{type}/{id}/_history") },
         Rule { lacking: Some("system_admin"), ..rule("get", "/fhir/{type}/{id}/_history/{vid}") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/dicomweb/studies") },
+        Rule { lacking: Some("system_admin"), ..rule("post", "/dicomweb/studies") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/dicomweb/studies/{study}") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/dicomweb/studies/{study}/metadata") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/dicomweb/studies/{study}/series") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/dicomweb/studies/{study}/instances") },
+        Rule {
+            lacking: Some("system_admin"),
+            ..rule("get", "/dicomweb/studies/{study}/series/{series}/instances")
+        },
+        Rule {
+            lacking: Some("system_admin"),
+            ..rule("get", "/dicomweb/studies/{study}/series/{series}/instances/{instance}")
+        },
+        Rule {
+            lacking: Some("system_admin"),
+            ..rule(
+                "get",
+                "/dicomweb/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/rendered",
+            )
+        },
     ]
 }
 
@@ -333,6 +354,10 @@ fn concrete(path: &str, ids: &Ids) -> String {
         .replace("{type}", "Observation")
         .replace("{id}", "0190a3c0-0000-7000-8000-000000000006")
         .replace("{vid}", "1")
+        .replace("{study}", "1.2.826.0.1.3680043.2.1")
+        .replace("{series}", "1.2.826.0.1.3680043.2.2")
+        .replace("{instance}", "1.2.826.0.1.3680043.2.3")
+        .replace("{frame}", "1")
 }
 
 async fn denied_rows(app: &TestApp, consortia: &[ConsortiumId]) -> usize {
