@@ -76,6 +76,10 @@ pub struct Ctx {
     pub notifier: Arc<dyn crate::referral::Notifier>,
     /// Where DICOM objects are kept (the binary puts it under the data directory).
     pub objects: Arc<crate::imaging::Objects>,
+    /// The registered DICOM nodes, remembered for a short while.
+    pub dicom_nodes: Arc<crate::imaging::Nodes>,
+    /// Group commit of the index rows of arriving DICOM instances.
+    pub ingest_writer: Arc<crate::imaging::IngestWriter>,
 }
 
 /// Default [`Ctx::fhir_max_body`]: a resource carrying a 1 MB PDF (base64) with room to spare.
@@ -96,6 +100,8 @@ impl Ctx {
             objects: Arc::new(crate::imaging::Objects::new(
                 std::env::temp_dir().join(format!("yigong-objects-{}", std::process::id())),
             )),
+            dicom_nodes: Arc::default(),
+            ingest_writer: Arc::default(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod json;
 pub mod object;
 pub mod render;
 pub mod scp;
+pub mod synthetic;
 
 pub use charset::CharacterSets;
 pub use object::{DicomError, Parsed, parse_dataset, parse_part10, part10};

@@ -168,6 +168,30 @@ impl Tx {
         .map_err(StoreError::Backend)
     }
 
+    /// Marks a point the transaction can return to ([`Tx::rollback_to`]) without ending.
+    pub async fn savepoint(&mut self, name: &str) -> Result<(), StoreError> {
+        self.execute_plain(&format!("SAVEPOINT {name}")).await
+    }
+
+    /// Keeps what was done since the savepoint.
+    pub async fn release(&mut self, name: &str) -> Result<(), StoreError> {
+        self.execute_plain(&format!("RELEASE SAVEPOINT {name}")).await
+    }
+
+    /// Undoes what was done since the savepoint, and forgets it.
+    pub async fn rollback_to(&mut self, name: &str) -> Result<(), StoreError> {
+        self.execute_plain(&format!("ROLLBACK TO SAVEPOINT {name}")).await?;
+        self.release(name).await
+    }
+
+    async fn execute_plain(&mut self, sql: &str) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(t) => sqlx::query(sql).execute(&mut **t).await.map(|_| ()),
+            Self::Postgres(t) => sqlx::query(sql).execute(&mut **t).await.map(|_| ()),
+        }
+        .map_err(StoreError::Backend)
+    }
+
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         match self {

@@ -51,6 +51,34 @@ pub async fn order_by_accession(
     Ok(row.map(|(o, r)| (o, PatientRecordId::from_uuid(r))))
 }
 
+/// What the index already holds of an arriving instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// The instance itself is stored.
+    pub instance: bool,
+    /// Its study is indexed, with the order and patient record it was matched to.
+    pub study: Option<(Option<Uuid>, Option<PatientRecordId>)>,
+}
+
+/// Whether an instance and its study are already indexed, in one query.
+pub async fn known(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    study_uid: &str,
+    sop_uid: &str,
+) -> Result<Known, StoreError> {
+    const SQL: &str = "SELECT CASE WHEN EXISTS (SELECT 1 FROM dicom_instance WHERE consortium_id = $1 \
+        AND sop_instance_uid = $3) THEN 1 ELSE 0 END, s.order_id, s.patient_record_id, \
+        CASE WHEN s.study_uid IS NULL THEN 0 ELSE 1 END \
+        FROM (SELECT 1 AS one) AS probe LEFT JOIN dicom_study s ON s.consortium_id = $1 AND s.study_uid = $2";
+    let (instance, order, record, study): (i32, Option<Uuid>, Option<Uuid>, i32) = on_tx!(tx, conn => sqlx::query_as(SQL)
+        .bind(consortium.as_uuid()).bind(study_uid).bind(sop_uid).fetch_one(conn).await)?;
+    Ok(Known {
+        instance: instance == 1,
+        study: (study == 1).then(|| (order, record.map(PatientRecordId::from_uuid))),
+    })
+}
+
 /// Whether an instance is already stored.
 pub async fn instance_exists(
     tx: &mut Tx,
@@ -86,7 +114,8 @@ pub struct Stored<'a> {
 }
 
 /// Indexes one instance: its study and series are created or counted, then the instance row.
-/// `false` when the instance was already there (nothing changes).
+/// `false` when the instance was already there: the caller drops the transaction, which undoes
+/// the counts.
 pub async fn insert_instance(
     tx: &mut Tx,
     consortium: ConsortiumId,
@@ -94,14 +123,12 @@ pub async fn insert_instance(
 ) -> Result<bool, StoreError> {
     let c = consortium.as_uuid();
     let i = s.instance;
-    if instance_exists(tx, consortium, &i.sop_instance_uid).await? {
-        return Ok(false);
-    }
     const STUDY: &str = "INSERT INTO dicom_study (consortium_id, study_uid, order_id, patient_record_id, \
         source_institution_id, patient_id, patient_name, birth_date, sex, accession_no, study_date, study_time, \
         description, study_id, referring_physician, modalities, series_count, instance_count, created_at, updated_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, '', 0, 0, $16, $16) \
-        ON CONFLICT (consortium_id, study_uid) DO NOTHING";
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, '', 0, 1, $16, $16) \
+        ON CONFLICT (consortium_id, study_uid) \
+        DO UPDATE SET instance_count = dicom_study.instance_count + 1, updated_at = excluded.updated_at";
     on_tx!(tx, conn => sqlx::query(STUDY)
         .bind(c).bind(&i.study_uid).bind(s.order).bind(s.patient_record.map(|p| p.as_uuid()))
         .bind(s.source_institution.map(|p| p.as_uuid())).bind(&i.patient_id).bind(&i.patient_name)
@@ -109,29 +136,28 @@ pub async fn insert_instance(
         .bind(&i.study_description).bind(&i.study_id).bind(&i.referring_physician).bind(s.at)
         .execute(conn).await.map(|_| ()))?;
     const SERIES: &str = "INSERT INTO dicom_series (consortium_id, series_uid, study_uid, modality, series_number, \
-        description, body_part, instance_count) VALUES ($1, $2, $3, $4, $5, $6, $7, 0) \
-        ON CONFLICT (consortium_id, series_uid) DO NOTHING";
-    let new_series = on_tx!(tx, conn => sqlx::query(SERIES)
+        description, body_part, instance_count) VALUES ($1, $2, $3, $4, $5, $6, $7, 1) \
+        ON CONFLICT (consortium_id, series_uid) DO UPDATE SET instance_count = dicom_series.instance_count + 1 \
+        RETURNING CAST(instance_count AS BIGINT)";
+    let (count,): (i64,) = on_tx!(tx, conn => sqlx::query_as(SERIES)
         .bind(c).bind(&i.series_uid).bind(&i.study_uid).bind(&i.modality).bind(i.series_number)
-        .bind(&i.series_description).bind(&i.body_part).execute(conn).await.map(|r| r.rows_affected()))?
-        == 1;
+        .bind(&i.series_description).bind(&i.body_part).fetch_one(conn).await)?;
     const INSTANCE: &str = "INSERT INTO dicom_instance (consortium_id, sop_instance_uid, series_uid, study_uid, \
         sop_class_uid, instance_number, transfer_syntax, frames, rows_count, columns_count, character_set, path, \
         size_bytes, received_via, sender, received_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
-    on_tx!(tx, conn => sqlx::query(INSTANCE)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+        ON CONFLICT (consortium_id, sop_instance_uid) DO NOTHING";
+    let inserted = on_tx!(tx, conn => sqlx::query(INSTANCE)
         .bind(c).bind(&i.sop_instance_uid).bind(&i.series_uid).bind(&i.study_uid).bind(&i.sop_class_uid)
         .bind(i.instance_number).bind(&i.transfer_syntax).bind(i.frames.map(i64::from))
         .bind(i.rows.map(i32::from)).bind(i.columns.map(i32::from)).bind(&i.character_set).bind(s.path)
         .bind(s.size).bind(s.via).bind(s.sender).bind(s.at)
-        .execute(conn).await.map(|_| ()))
-    .map_err(|e| classify(e, "dicom_instance_exists"))?;
-    const COUNT_SERIES: &str = "UPDATE dicom_series SET instance_count = instance_count + 1 \
-        WHERE consortium_id = $1 AND series_uid = $2";
-    on_tx!(tx, conn => sqlx::query(COUNT_SERIES).bind(c).bind(&i.series_uid).execute(conn).await.map(|_| ()))?;
-    // A new series adds its modality to the study's list.
-    let mut modalities: Option<String> = None;
-    if new_series {
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    // A new series adds one to the study's series and its modality to the study's list.
+    if count == 1 {
         const READ: &str = "SELECT modalities FROM dicom_study WHERE consortium_id = $1 AND study_uid = $2";
         let (list,): (String,) =
             on_tx!(tx, conn => sqlx::query_as(READ).bind(c).bind(&i.study_uid).fetch_one(conn).await)?;
@@ -139,13 +165,11 @@ pub async fn insert_instance(
         if !i.modality.is_empty() && !all.contains(&i.modality.as_str()) {
             all.push(&i.modality);
         }
-        modalities = Some(all.join("\\"));
+        const NEW_SERIES: &str = "UPDATE dicom_study SET series_count = series_count + 1, modalities = $3 \
+            WHERE consortium_id = $1 AND study_uid = $2";
+        on_tx!(tx, conn => sqlx::query(NEW_SERIES).bind(c).bind(&i.study_uid).bind(all.join("\\"))
+            .execute(conn).await.map(|_| ()))?;
     }
-    const COUNT_STUDY: &str = "UPDATE dicom_study SET instance_count = instance_count + 1, \
-        series_count = series_count + $3, modalities = COALESCE($4, modalities), updated_at = $5 \
-        WHERE consortium_id = $1 AND study_uid = $2";
-    on_tx!(tx, conn => sqlx::query(COUNT_STUDY).bind(c).bind(&i.study_uid).bind(i32::from(new_series))
-        .bind(modalities).bind(s.at).execute(conn).await.map(|_| ()))?;
     Ok(true)
 }
 

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod bench;
+mod bench_dicom;
 mod bench_fhir;
 mod bench_referral;
 mod config;
@@ -122,6 +123,9 @@ enum Command {
     /// Load-test any FHIR R4 server over HTTP: create, read, search by identifier and
     /// 20-entry transaction Bundles, with concurrent clients; a Markdown row per phase.
     BenchFhir(bench_fhir::FhirBenchArgs),
+    /// Load any DICOM archive (this one or another) with C-STORE over parallel associations,
+    /// STOW-RS with parallel clients and QIDO-RS searches; a Markdown row per figure.
+    BenchDicom(bench_dicom::DicomBenchArgs),
 }
 
 /// Where a command finds its database.
@@ -309,7 +313,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             without_clinical_year: *without_clinical_year,
             ..Default::default()
         },
-        Command::PrintConfig | Command::BenchFhir(_) => Overrides::default(),
+        Command::PrintConfig | Command::BenchFhir(_) | Command::BenchDicom(_) => Overrides::default(),
         Command::User(UserCommand::Add { db, .. } | UserCommand::Grant { db, .. })
         | Command::Mpi(MpiCommand::Import { db, .. } | MpiCommand::ExportLinks { db, .. })
         | Command::Dicom(DicomCommand::NodeAdd { db, .. })
@@ -416,6 +420,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             bench::run(&ctx, &config, iterations, referrals_only).await
         }
         Command::BenchFhir(args) => bench_fhir::command(args).await,
+        Command::BenchDicom(args) => bench_dicom::command(args).await,
         Command::Audit(AuditCommand::Prune { archive, .. }) => {
             let ctx = Ctx::new(open(&config).await?);
             let mut file =

@@ -73,6 +73,47 @@ fn objects_failed(e: std::io::Error) -> AppError {
     AppError::Store(yigong_store::StoreError::Config(format!("object store: {e}")))
 }
 
+/// (consortium, AE title).
+type NodeKey = (ConsortiumId, String);
+/// The institution found (if registered) and when it was looked up.
+type NodeSeen = (Option<InstitutionId>, std::time::Instant);
+
+/// The registered DICOM nodes, looked up by AE title and remembered for a short while (a node
+/// sends many instances in a row; a registration or change is seen within [`Nodes::TTL`]).
+#[derive(Debug, Default)]
+pub struct Nodes {
+    known: std::sync::Mutex<std::collections::HashMap<NodeKey, NodeSeen>>,
+}
+
+impl Nodes {
+    /// How long a lookup is remembered.
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+    /// The institution a node sends for (`None`: not registered).
+    pub async fn institution(
+        &self,
+        ctx: &Ctx,
+        consortium: ConsortiumId,
+        ae_title: &str,
+    ) -> Result<Option<InstitutionId>, AppError> {
+        let key = (consortium, ae_title.to_owned());
+        if let Some((found, at)) = self.known.lock().unwrap_or_else(|e| e.into_inner()).get(&key)
+            && at.elapsed() < Self::TTL
+        {
+            return Ok(*found);
+        }
+        let mut tx = ctx.db.begin().await?;
+        let found = store::node_institution(&mut tx, consortium, ae_title).await?;
+        drop(tx);
+        self.known.lock().unwrap_or_else(|e| e.into_inner()).insert(key, (found, std::time::Instant::now()));
+        Ok(found)
+    }
+
+    fn forget(&self) {
+        self.known.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
 /// Why an instance was not stored.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -128,10 +169,7 @@ pub async fn ingest_dimse(
     affected_sop_instance: &str,
     dataset: Vec<u8>,
 ) -> Result<Ingested, IngestError> {
-    let mut tx = ctx.db.begin().await.map_err(AppError::from)?;
-    let node = store::node_institution(&mut tx, consortium, calling_ae).await.map_err(AppError::from)?;
-    drop(tx);
-    let Some(institution) = node else {
+    let Some(institution) = ctx.dicom_nodes.institution(ctx, consortium, calling_ae).await? else {
         return Err(IngestError::UnknownNode(calling_ae.to_owned()));
     };
     let instance = yigong_dicom::parse_dataset(&dataset, transfer_syntax)?;
@@ -190,10 +228,10 @@ async fn store_instance(
         patient_record: None,
     };
     let mut tx = ctx.db.begin().await.map_err(AppError::from)?;
-    if store::instance_exists(&mut tx, consortium, &instance.sop_instance_uid)
+    let known = store::known(&mut tx, consortium, &instance.study_uid, &instance.sop_instance_uid)
         .await
-        .map_err(AppError::from)?
-    {
+        .map_err(AppError::from)?;
+    if known.instance {
         out.duplicate = true;
         return Ok(out);
     }
@@ -203,52 +241,187 @@ async fn store_instance(
             (actor.institution_id.expect("checked by the caller"), format!("user:{}", actor.user_id))
         }
     };
-    let (order, record) =
-        match_patient(&mut tx, consortium, instance, institution).await.map_err(AppError::from)?;
+    // A study is matched once, with its first instance; the rest follow it.
+    let (order, record) = match known.study {
+        Some(matched) => matched,
+        None => match_patient(&mut tx, consortium, instance, institution).await.map_err(AppError::from)?,
+    };
     drop(tx);
     out.order = order;
     out.patient_record = record;
     let relative = Objects::relative(instance);
     let size = i64::try_from(file.len()).unwrap_or(i64::MAX);
     ctx.objects.write(&relative, file).await.map_err(objects_failed)?;
-    let now = ctx.clock.now();
     let via = match sender {
         Sender::Node { .. } => "dimse",
         Sender::Account(_) => "stow",
     };
-    let mut tx = ctx.db.begin_write().await.map_err(AppError::from)?;
-    let stored = Stored {
-        instance,
-        path: &relative,
-        size,
-        via,
-        sender: &sender_name,
-        source_institution: Some(institution),
-        order,
-        patient_record: record,
-        at: now,
-    };
-    let inserted = store::insert_instance(&mut tx, consortium, &stored).await.map_err(AppError::from)?;
-    if !inserted {
-        // A concurrent copy of the same instance won; the file written is the same object.
-        out.duplicate = true;
-        return Ok(out);
-    }
     let actor = match sender {
         Sender::Account(a) => a.clone(),
         Sender::Node { .. } => crate::access::system(consortium),
     };
-    let event = Event {
-        detail: Some(format!(
-            "via={via} sender={sender_name} study={} instance={}",
-            instance.study_uid, instance.sop_instance_uid
-        )),
-        ..Event::of("store", "dicom_instance")
+    let job = Job {
+        consortium,
+        instance: instance.clone(),
+        path: relative,
+        size,
+        via,
+        sender: sender_name,
+        institution,
+        order,
+        record,
+        actor,
+        done: None,
     };
-    let basis = if via == "dimse" { Basis::Administration } else { Basis::OwnInstitution };
-    audit::record(ctx, &mut tx, &actor, consortium, basis, event).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    if !ctx.ingest_writer.write(ctx, job).await? {
+        // A concurrent copy of the same instance won; the file written is the same object.
+        out.duplicate = true;
+    }
     Ok(out)
+}
+
+/// One instance waiting to be indexed.
+struct Job {
+    consortium: ConsortiumId,
+    instance: DicomInstance,
+    path: String,
+    size: i64,
+    via: &'static str,
+    sender: String,
+    institution: InstitutionId,
+    order: Option<Uuid>,
+    record: Option<PatientRecordId>,
+    actor: Actor,
+    done: Option<tokio::sync::oneshot::Sender<Result<bool, String>>>,
+}
+
+/// Group commit of the index rows of arriving instances: instances waiting while a commit
+/// runs are indexed together in the next transaction (at most [`IngestWriter::BATCH`]), each
+/// in its own savepoint so that one failure or duplicate touches no other; each sender is
+/// answered once its rows (and their audit rows) are committed. With one writer at a time on
+/// SQLite, a transaction per instance made the lock the ceiling of ingest.
+#[derive(Default)]
+pub struct IngestWriter {
+    queue: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<Job>>>,
+}
+
+impl std::fmt::Debug for IngestWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IngestWriter")
+    }
+}
+
+impl IngestWriter {
+    /// Instances per commit at most.
+    pub const BATCH: usize = 64;
+
+    /// Indexes one instance; `false` when it was already there.
+    async fn write(&self, ctx: &Ctx, mut job: Job) -> Result<bool, AppError> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        job.done = Some(done);
+        let mut pending = Some(job);
+        for _ in 0..2 {
+            let sender = {
+                let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                match queue.as_ref().filter(|s| !s.is_closed()) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let (send, receive) = tokio::sync::mpsc::unbounded_channel();
+                        tokio::spawn(Self::writer(ctx.clone(), receive));
+                        *queue = Some(send.clone());
+                        send
+                    }
+                }
+            };
+            match sender.send(pending.take().expect("not yet sent")) {
+                Ok(()) => break,
+                // The writer's runtime is gone (a new one serves this call): start another.
+                Err(tokio::sync::mpsc::error::SendError(back)) => pending = Some(back),
+            }
+        }
+        let failed =
+            |e: String| AppError::Store(yigong_store::StoreError::Config(format!("index write failed: {e}")));
+        if pending.is_some() {
+            return Err(failed("the index writer is not running".into()));
+        }
+        match wait.await {
+            Ok(Ok(inserted)) => Ok(inserted),
+            Ok(Err(e)) => Err(failed(e)),
+            Err(_) => Err(failed("the index writer stopped".into())),
+        }
+    }
+
+    async fn writer(ctx: Ctx, mut receive: tokio::sync::mpsc::UnboundedReceiver<Job>) {
+        while let Some(first) = receive.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < Self::BATCH {
+                match receive.try_recv() {
+                    Ok(j) => batch.push(j),
+                    Err(_) => break,
+                }
+            }
+            let mut results: Vec<Result<bool, String>> = Vec::with_capacity(batch.len());
+            let committed = async {
+                let mut tx = ctx.db.begin_write().await?;
+                for job in &batch {
+                    tx.savepoint("ingest").await?;
+                    match Self::index(&ctx, &mut tx, job).await {
+                        Ok(true) => {
+                            tx.release("ingest").await?;
+                            results.push(Ok(true));
+                        }
+                        Ok(false) => {
+                            tx.rollback_to("ingest").await?;
+                            results.push(Ok(false));
+                        }
+                        Err(e) => {
+                            tx.rollback_to("ingest").await?;
+                            results.push(Err(e.to_string()));
+                        }
+                    }
+                }
+                tx.commit().await.map_err(AppError::from)
+            }
+            .await;
+            for (k, mut job) in batch.into_iter().enumerate() {
+                let answer = match &committed {
+                    Ok(()) => results.get(k).cloned().unwrap_or_else(|| Err("not indexed".into())),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Some(done) = job.done.take() {
+                    let _ = done.send(answer);
+                }
+            }
+        }
+    }
+
+    async fn index(ctx: &Ctx, tx: &mut Tx, job: &Job) -> Result<bool, AppError> {
+        let stored = Stored {
+            instance: &job.instance,
+            path: &job.path,
+            size: job.size,
+            via: job.via,
+            sender: &job.sender,
+            source_institution: Some(job.institution),
+            order: job.order,
+            patient_record: job.record,
+            at: ctx.clock.now(),
+        };
+        if !store::insert_instance(tx, job.consortium, &stored).await? {
+            return Ok(false);
+        }
+        let i = &job.instance;
+        let event = Event {
+            detail: Some(format!(
+                "via={} sender={} study={} instance={}",
+                job.via, job.sender, i.study_uid, i.sop_instance_uid
+            )),
+            ..Event::of("store", "dicom_instance")
+        };
+        let basis = if job.via == "dimse" { Basis::Administration } else { Basis::OwnInstitution };
+        audit::record(ctx, tx, &job.actor, job.consortium, basis, event).await?;
+        Ok(true)
+    }
 }
 
 /// The exam order named by the accession number, and the patient record: the order's, else a
@@ -489,5 +662,6 @@ pub async fn register_node(
     )
     .await?;
     tx.commit().await?;
+    ctx.dicom_nodes.forget();
     Ok(())
 }

@@ -463,17 +463,33 @@ async fn stow(
     let base = base(&headers);
     let mut stored = Vec::new();
     let mut failed = Vec::new();
-    for (part_type, bytes) in parts {
-        if !part_type.starts_with("application/dicom") {
-            failed.push(failure(
-                "",
-                "",
-                status::SOP_CLASS_NOT_SUPPORTED,
-                &format!("part of type {part_type}"),
-            ));
-            continue;
+    // The parts are stored concurrently, so that their index rows share commits.
+    let actor = caller.actor();
+    let outcomes = futures::future::join_all(parts.into_iter().map(|(part_type, bytes)| {
+        let ctx = &ctx;
+        async move {
+            if part_type.starts_with("application/dicom") {
+                Ok(imaging::ingest_part10(ctx, actor, bytes).await)
+            } else {
+                Err(part_type)
+            }
         }
-        match imaging::ingest_part10(&ctx, caller.actor(), bytes).await {
+    }))
+    .await;
+    for outcome in outcomes {
+        let result = match outcome {
+            Ok(r) => r,
+            Err(part_type) => {
+                failed.push(failure(
+                    "",
+                    "",
+                    status::SOP_CLASS_NOT_SUPPORTED,
+                    &format!("part of type {part_type}"),
+                ));
+                continue;
+            }
+        };
+        match result {
             Ok(i) => stored.push(
                 Dataset::new()
                     .text(0x0008_1150, "UI", &i.sop_class_uid)

@@ -349,3 +349,48 @@ pub async fn dimse_echo_and_store_with_dcmtk(app: TestApp) {
     assert_eq!(finally, instances);
     server.abort();
 }
+
+/// A synthetic CT slice of study `study`, instance `k`.
+fn slice(study: u128, k: u128) -> Vec<u8> {
+    use yigong_dicom::synthetic::{Slice, part10, uid};
+    part10(&Slice {
+        study_uid: &uid(study << 16),
+        series_uid: &uid((study << 16) | 1),
+        sop_uid: &uid((study << 16) | (2 + k)),
+        patient_id: &format!("SYN{study}"),
+        patient_name: "Ceshi^Bingren=测试^病人",
+        birth_date: "19600101",
+        sex: "M",
+        accession: &format!("SA{study}"),
+        study_date: "20261201",
+        number: k as u32 + 1,
+        size: 32,
+    })
+}
+
+pub async fn concurrent_senders_index_each_instance_once(app: TestApp) {
+    let s = sites(&app).await;
+    // Four clients at once, each with the same three slices and one of its own.
+    let shared: Vec<Vec<u8>> = (0..3).map(|k| slice(77, k)).collect();
+    let bodies: Vec<Vec<Vec<u8>>> = (0..4u128)
+        .map(|client| {
+            let mut parts = shared.clone();
+            parts.push(slice(77, 10 + client));
+            parts
+        })
+        .collect();
+    let sends: Vec<_> = bodies.iter().map(|parts| stow(&app, &s.township_doctor, parts)).collect();
+    for (status, answer) in futures::future::join_all(sends).await {
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["00081199"]["Value"].as_array().unwrap().len(), 4);
+    }
+    let studies = qido(&app, &s.reader, "/dicomweb/studies?PatientID=SYN77").await;
+    assert_eq!(studies.len(), 1);
+    assert_eq!(first(&studies[0], "00201208"), 7, "3 shared + 4 own, each once: {studies:?}");
+    assert_eq!(first(&studies[0], "00201206"), 1);
+    let uid = first(&studies[0], "0020000D").as_str().unwrap().to_owned();
+    let instances = qido(&app, &s.reader, &format!("/dicomweb/studies/{uid}/instances")).await;
+    assert_eq!(instances.len(), 7);
+    let series = qido(&app, &s.reader, &format!("/dicomweb/studies/{uid}/series")).await;
+    assert_eq!(first(&series[0], "00201209"), 7);
+}

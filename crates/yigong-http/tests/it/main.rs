@@ -54,6 +54,7 @@ on_both! {
     dicomweb_stow_qido_wado => crate::dicomweb::stow_qido_wado,
     dicomweb_bad_objects => crate::dicomweb::stow_refuses_bad_objects,
     dimse_with_dcmtk => crate::dicomweb::dimse_echo_and_store_with_dcmtk,
+    dicomweb_concurrent => crate::dicomweb::concurrent_senders_index_each_instance_once,
     fhir_crud => crate::fhir::create_read_version_delete,
     fhir_transaction => crate::fhir::transaction_rewrites_and_rolls_back,
     fhir_search => crate::fhir::search_pages_filters_and_includes,
