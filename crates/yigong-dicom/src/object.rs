@@ -44,18 +44,6 @@ pub enum DicomError {
     Missing(&'static str),
 }
 
-impl DicomError {
-    /// Stable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::NotDicom(_) => "not_dicom",
-            Self::Malformed(_) => "malformed",
-            Self::UnsupportedTransferSyntax(_) => "unsupported_transfer_syntax",
-            Self::Missing(_) => "missing_attribute",
-        }
-    }
-}
-
 /// A Part 10 object read: what is kept, and where its data set starts.
 #[derive(Debug, Clone)]
 pub struct Parsed {

@@ -13,9 +13,7 @@ use std::time::Duration;
 
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR, dicom_value};
 use dicom_dictionary_std::{tags, uids};
-use dicom_encoding::TransferSyntaxIndex;
 use dicom_object::InMemDicomObject;
-use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 use dicom_transfer_syntax_registry::entries::IMPLICIT_VR_LITTLE_ENDIAN;
 use dicom_ul::ServerAssociationOptions;
 use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu, PresentationContextResultReason};
@@ -345,9 +343,4 @@ fn command_pdu(pc: u8, cmd: &InMemDicomObject) -> Pdu {
             data,
         }],
     }
-}
-
-/// Whether a transfer syntax UID is one we accept and can read the data set of.
-pub fn readable(ts: &str) -> bool {
-    TRANSFER_SYNTAXES.contains(&ts) && TransferSyntaxRegistry.get(ts).is_some_and(|t| !t.is_unsupported())
 }

@@ -79,17 +79,6 @@ pub async fn known(
     })
 }
 
-/// Whether an instance is already stored.
-pub async fn instance_exists(
-    tx: &mut Tx,
-    consortium: ConsortiumId,
-    sop_uid: &str,
-) -> Result<bool, StoreError> {
-    const SQL: &str = "SELECT 1 FROM dicom_instance WHERE consortium_id = $1 AND sop_instance_uid = $2";
-    let row: Option<(i32,)> = on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).bind(sop_uid).fetch_optional(conn).await)?;
-    Ok(row.is_some())
-}
-
 /// Where an instance came from and where its file is.
 #[derive(Debug, Clone)]
 pub struct Stored<'a> {

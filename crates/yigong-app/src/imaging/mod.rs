@@ -7,7 +7,7 @@
 //! An instance is acknowledged only after its file is written and its index row committed; a
 //! second copy of a SOP Instance UID changes nothing and is answered as stored.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::Utc;
 use uuid::Uuid;
@@ -35,11 +35,6 @@ impl Objects {
     /// An object store under `root` (created on first write).
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
-    }
-
-    /// The store's root.
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     fn relative(i: &DicomInstance) -> String {

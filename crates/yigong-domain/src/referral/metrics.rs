@@ -123,18 +123,6 @@ impl Tally {
         }
     }
 
-    /// Adds the counts of `other` (medians are not additive: they are left as they are).
-    pub fn merge_counts(&mut self, other: &Tally) {
-        for (k, n) in &other.counts {
-            *self.counts.entry(*k).or_default() += n;
-        }
-        for (g, (a, r)) in &other.decisions {
-            let d = self.decisions.entry(*g).or_default();
-            d.0 += a;
-            d.1 += r;
-        }
-    }
-
     /// One measure, both directions or one.
     pub fn count(&self, measure: Measure, direction: Option<Direction>) -> u64 {
         self.counts
