@@ -4,7 +4,7 @@
 //! [`Centre`] and reported back. [`decide`] is the only way to change its [`ItemState`]: a pure
 //! function of the item's [`Facts`], the [`ItemTransition`] asked for, the [`Party`] asking and
 //! `now`, refusing with a typed [`Refusal`] that names what is allowed. Turnaround limits
-//! ([`sla`]), the worklist order ([`work_rank`]) and the reader's lease ([`LEASE`]) are pure
+//! ([`sla`]), the worklist order ([`Urgency::rank`]) and the reader's lease ([`LEASE`]) are pure
 //! functions too. Critical values are in [`critical`], mutual recognition in [`recognition`].
 
 use chrono::{DateTime, Duration, Utc};
@@ -12,6 +12,8 @@ use chrono::{DateTime, Duration, Utc};
 pub mod critical;
 pub mod dicom;
 pub mod recognition;
+pub mod report;
+pub mod specimen;
 mod vocab;
 
 pub use dicom::{DicomInstance, StudyQuery, has_wildcard, is_uid, like_pattern};
