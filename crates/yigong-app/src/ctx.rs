@@ -80,6 +80,10 @@ pub struct Ctx {
     pub dicom_nodes: Arc<crate::imaging::Nodes>,
     /// Group commit of the index rows of arriving DICOM instances.
     pub ingest_writer: Arc<crate::imaging::IngestWriter>,
+    /// The key that signs reading reports (the binary keeps it in the data directory).
+    pub signer: Arc<crate::reading::sign::ReportSigner>,
+    /// Critical-value limits (DESIGN.md §6.2 defaults).
+    pub critical: yigong_domain::reading::critical::CriticalSettings,
 }
 
 /// Default [`Ctx::fhir_max_body`]: a resource carrying a 1 MB PDF (base64) with room to spare.
@@ -102,6 +106,8 @@ impl Ctx {
             )),
             dicom_nodes: Arc::default(),
             ingest_writer: Arc::default(),
+            signer: Arc::new(crate::reading::sign::ReportSigner::generate()),
+            critical: Default::default(),
         }
     }
 

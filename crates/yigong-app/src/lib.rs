@@ -9,6 +9,7 @@ mod ctx;
 mod error;
 pub mod imaging;
 pub mod mpi;
+pub mod reading;
 pub mod record;
 pub mod referral;
 pub mod registry;

@@ -15,6 +15,7 @@ pub mod imaging;
 pub mod institution;
 pub mod mpi;
 pub mod population;
+pub mod reading;
 pub mod referral;
 pub mod staff;
 
@@ -63,6 +64,12 @@ pub const TENANT_TABLES: &[&str] = &[
     "dicom_study",
     "dicom_series",
     "dicom_instance",
+    "exam_item",
+    "recognition_qc",
+    "exam_report",
+    "specimen_event",
+    "critical_value",
+    "recognition_decision",
 ];
 
 /// The account directory: global because a login name is resolved before any consortium is

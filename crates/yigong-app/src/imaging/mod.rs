@@ -24,6 +24,8 @@ use yigong_store::{Tx, mpi};
 use crate::audit::{self, Event};
 use crate::{AppError, Ctx};
 
+pub mod load;
+
 /// Where Part 10 files live: `<root>/<study>/<series>/<instance>.dcm` (UIDs are digits and dots
 /// only, checked before use).
 #[derive(Debug, Clone)]

@@ -391,6 +391,8 @@ async fn patient_institutions(
 fn kept_elsewhere(ty: &str, id: &str, kind: Option<&str>) -> String {
     if kind == Some(crate::referral::fhir::KIND) {
         format!("{ty}/{id} is kept by the referral workflow; change it through /api/v1/referrals")
+    } else if kind == Some(crate::reading::fhir::KIND) {
+        format!("{ty}/{id} is a signed reading report; amend it through /api/v1/exams")
     } else {
         format!("{ty}/{id} mirrors the consortium's registry; change it there (/api/v1)")
     }

@@ -47,6 +47,7 @@ fn new(kind: &str, r: &Referral, now: DateTime<Utc>, urgent: bool) -> Notificati
         role: None,
         kind: kind.to_owned(),
         referral_id: Some(r.id),
+        order_id: None,
         params: json!({"slip_no": r.slip_no, "state": r.state, "priority": r.priority, "direction": r.direction}),
         urgent,
         created_at: now,

@@ -1025,8 +1025,10 @@ pub struct Notification {
     pub role: Option<String>,
     /// What happened (`referral_accepted`, `green_page`…).
     pub kind: String,
-    /// The referral.
+    /// The referral…
     pub referral_id: Option<Uuid>,
+    /// …or the exam order it is about.
+    pub order_id: Option<Uuid>,
     /// Message parameters (slip number, state), never clinical content.
     pub params: serde_json::Value,
     /// Pages at once.
@@ -1039,7 +1041,7 @@ pub struct Notification {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
-const NOTE_COLUMNS: &str = "notification_id, user_id, institution_id, role, kind, referral_id, params, urgent, created_at, read_at, delivered_at";
+const NOTE_COLUMNS: &str = "notification_id, user_id, institution_id, role, kind, referral_id, params, urgent, created_at, read_at, delivered_at, order_id";
 
 type NoteRow = (
     Uuid,
@@ -1053,6 +1055,7 @@ type NoteRow = (
     DateTime<Utc>,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
+    Option<Uuid>,
 );
 
 fn note(r: NoteRow) -> Result<Notification, StoreError> {
@@ -1068,6 +1071,7 @@ fn note(r: NoteRow) -> Result<Notification, StoreError> {
         created_at: r.8,
         read_at: r.9,
         delivered_at: r.10,
+        order_id: r.11,
     })
 }
 
@@ -1078,11 +1082,11 @@ pub async fn insert_notification(
     n: &Notification,
 ) -> Result<(), StoreError> {
     let sql =
-        format!("INSERT INTO notification (consortium_id, {NOTE_COLUMNS}) VALUES ({})", placeholders(12));
+        format!("INSERT INTO notification (consortium_id, {NOTE_COLUMNS}) VALUES ({})", placeholders(13));
     on_tx!(tx, conn => sqlx::query(&sql)
         .bind(consortium.as_uuid()).bind(n.id).bind(n.user_id)
         .bind(n.institution_id.map(|i| i.as_uuid())).bind(&n.role).bind(&n.kind).bind(n.referral_id)
-        .bind(n.params.to_string()).bind(n.urgent).bind(n.created_at).bind(n.read_at).bind(n.delivered_at)
+        .bind(n.params.to_string()).bind(n.urgent).bind(n.created_at).bind(n.read_at).bind(n.delivered_at).bind(n.order_id)
         .execute(conn).await.map(|_| ()))
     .map_err(|e| classify(e, "notification_exists"))
 }
