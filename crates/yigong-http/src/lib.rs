@@ -34,6 +34,7 @@ pub type AppState = Arc<Ctx>;
          (name = "access", description = "User administration and the audit trail"),
          (name = "system", description = "Health and description of the service"),
          (name = "record", description = "The shared health record: a patient's 360° view"),
+         (name = "reading", description = "Examination at the grassroots, diagnosis at the county: orders, worklists, signed reports, critical values, mutual recognition"),
          (name = "dicomweb", description = "DICOMweb (PS3.18) for the reading centres: STOW-RS, QIDO-RS, WADO-RS with rendered frames"),
          (name = "fhir", description = "HL7 FHIR R4 (4.0.1): the shared health record; bodies are application/fhir+json, errors OperationOutcome"))
 )]
@@ -71,6 +72,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::mpi::router())
         .merge(routes::fhir::router())
         .merge(routes::record::router())
+        .merge(routes::exams::router())
         .merge(routes::referrals::router())
         .merge(routes::dicomweb::router())
         .split_for_parts()

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod consortia;
 pub mod dicomweb;
+pub mod exams;
 pub mod fhir;
 pub mod institutions;
 pub mod mpi;

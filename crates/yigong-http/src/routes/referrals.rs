@@ -655,9 +655,13 @@ pub struct NotificationView {
     id: Uuid,
     /// `referral_received`, `green_page`, `referral_accepted`, `referral_{transition}` (to the
     /// sender); reminders: `referral_escalated_on_duty`, `referral_escalated_medical_affairs`,
-    /// `green_page_unacknowledged`, `follow_up_overdue`.
+    /// `green_page_unacknowledged`, `follow_up_overdue`; exam items: `report_ready`,
+    /// `report_preliminary`, `report_amended`, `exam_rejected`, `critical_value`,
+    /// `critical_escalated`.
     kind: String,
     referral_id: Option<Uuid>,
+    /// The exam item it is about.
+    order_id: Option<Uuid>,
     #[schema(value_type = Object)]
     params: serde_json::Value,
     urgent: bool,
@@ -671,6 +675,7 @@ impl From<&Notification> for NotificationView {
             id: n.id,
             kind: n.kind.clone(),
             referral_id: n.referral_id,
+            order_id: n.order_id,
             params: n.params.clone(),
             urgent: n.urgent,
             created_at: n.created_at,

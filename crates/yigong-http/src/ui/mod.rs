@@ -23,6 +23,7 @@ mod mpi_labels;
 mod pages;
 mod patients;
 mod person;
+mod reading;
 mod record;
 mod referral;
 mod review;
@@ -59,6 +60,14 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/{id}", get(referral::detail))
         .route("/referrals/{id}/slip", get(referral::slip))
         .route("/referrals/{id}/{action}", post(referral::act))
+        .route("/exams", get(reading::exams))
+        .route("/exams/new", get(reading::new_form).post(reading::create))
+        .route("/exams/{id}", get(reading::detail))
+        .route("/exams/{id}/{action}", post(reading::act))
+        .route("/reading", get(reading::worklist))
+        .route("/reading/metrics", get(reading::metrics_page))
+        .route("/critical-values", get(reading::criticals))
+        .route("/critical-values/{id}/{step}", post(reading::critical_act))
         .route("/follow-ups", get(referral::follow_ups))
         .route("/follow-ups/{id}/complete", post(referral::complete_follow_up))
         .route("/notifications", get(referral::notifications))
@@ -263,6 +272,18 @@ pub async fn chrome(
         add("/staff", "nav.staff", "staff");
         if role_permits(role, Permission::PatientWrite) && s.actor.institution_id.is_some() {
             add("/patients/register", "nav.register", "patients");
+        }
+        if reading::orders_exams(role, s.actor.institution_id.is_some()) {
+            add("/exams", "nav.exams", "exams");
+        }
+        if role == Role::Reader {
+            add("/reading", "nav.reading", "reading");
+        }
+        if role_permits(role, Permission::PatientRead) || role_permits(role, Permission::IndicatorRead) {
+            add("/critical-values", "nav.criticals", "criticals");
+        }
+        if role_permits(role, Permission::IndicatorRead) {
+            add("/reading/metrics", "nav.reading_metrics", "reading_metrics");
         }
         if role_permits(role, Permission::MpiSteward) {
             add("/mpi/review", "nav.review", "review");

@@ -620,9 +620,18 @@ pub async fn notifications(
             kind: label(t, "notify", &n.kind),
             urgent: n.urgent,
             unread: n.read_at.is_none(),
-            slip_no: n.params.get("slip_no").and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
+            slip_no: n
+                .params
+                .get("slip_no")
+                .or_else(|| n.params.get("accession_no"))
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned(),
             at: t.datetime(n.created_at),
-            href: n.referral_id.map(|r| format!("/referrals/{r}")),
+            href: n
+                .referral_id
+                .map(|r| format!("/referrals/{r}"))
+                .or_else(|| n.order_id.map(|o| format!("/exams/{o}"))),
         })
         .collect();
     render(StatusCode::OK, &NotificationsPage { chrome, lines, unread })

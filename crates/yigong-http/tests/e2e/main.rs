@@ -4,6 +4,7 @@
 
 mod pages;
 mod patients;
+mod reading;
 mod record;
 mod referral;
 
@@ -174,4 +175,5 @@ on_both! {
     review_queue => crate::patients::steward_merges_a_pair_then_undoes_it [crate::patients::queue_a_pair],
     list_import => crate::patients::steward_imports_a_patient_list,
     patient_360 => crate::record::township_doctor_reads_the_patients_year [crate::record::seed_record],
+    reading_order_to_report => crate::reading::order_read_report_and_recognise [crate::reading::seed],
 }

@@ -157,6 +157,10 @@ impl TestApp {
         self.raw(Method::PUT, uri, Some("application/json"), &body.to_string()).await
     }
 
+    pub async fn put_as(&self, token: &str, uri: &str, body: Value) -> Reply {
+        self.send(Method::PUT, uri, Some(token), Some("application/json"), &body.to_string()).await
+    }
+
     pub async fn get_as(&self, token: &str, uri: &str) -> Reply {
         self.send(Method::GET, uri, Some(token), None, "").await
     }

@@ -7,6 +7,7 @@ mod helpers;
 mod matrix;
 mod mpi;
 mod openapi;
+mod reading;
 mod referral;
 mod registry;
 
@@ -55,6 +56,13 @@ on_both! {
     dicomweb_bad_objects => crate::dicomweb::stow_refuses_bad_objects,
     dimse_with_dcmtk => crate::dicomweb::dimse_echo_and_store_with_dcmtk,
     dicomweb_concurrent => crate::dicomweb::concurrent_senders_index_each_instance_once,
+    reading_order_report_back => crate::reading::order_report_and_back,
+    reading_fifty_claims => crate::reading::fifty_readers_claim_one_item,
+    reading_leases => crate::reading::leases_run_out_and_release,
+    reading_critical_values => crate::reading::critical_values_close_at_the_ordering_site,
+    reading_recognition => crate::reading::recognition_prompt_and_rate,
+    reading_specimen_chain => crate::reading::specimen_chain_moves_a_lab_item,
+    reading_dimse_queues => crate::reading::dimse_images_queue_the_item,
     fhir_crud => crate::fhir::create_read_version_delete,
     fhir_transaction => crate::fhir::transaction_rewrites_and_rolls_back,
     fhir_search => crate::fhir::search_pages_filters_and_includes,

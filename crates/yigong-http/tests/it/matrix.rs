@@ -271,6 +271,44 @@ pub fn rules() -> Vec<Rule> {
         Rule { lacking: Some("system_admin"), ..rule("delete", "/fhir/{type}/{id}") },
         Rule { lacking: Some("system_admin"), ..rule("get", "/fhir/{type}/{id}/_history") },
         Rule { lacking: Some("system_admin"), ..rule("get", "/fhir/{type}/{id}/_history/{vid}") },
+        // Reading centres: clinical work is never an administrator's; the catalogue is read by
+        // everyone and kept by management; metrics are management's.
+        Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/exams") },
+        Rule { lacking: Some("system_admin"), body: exam_body, ..rule("post", "/api/v1/exams") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/exams/recognition-prompt") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/exams/{id}") },
+        Rule {
+            lacking: Some("system_admin"),
+            body: |_| json!({"transition": "claim", "version": 1}),
+            ..rule("post", "/api/v1/exams/{id}/transitions")
+        },
+        Rule { lacking: Some("system_admin"), ..rule("post", "/api/v1/exams/{id}/complete") },
+        Rule {
+            lacking: Some("system_admin"),
+            body: |_| json!({"step": "collected", "place": "青石镇卫生院"}),
+            ..rule("post", "/api/v1/exams/{id}/specimen")
+        },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/reading/worklist") },
+        Rule { lacking: Some("system_admin"), ..rule("get", "/api/v1/critical-values") },
+        Rule {
+            lacking: Some("system_admin"),
+            body: |_| json!({"step": "acknowledge", "read_back": "血钾 6.8"}),
+            ..rule("post", "/api/v1/critical-values/{id}/steps")
+        },
+        rule("get", "/api/v1/exam-items"),
+        Rule {
+            lacking: Some("village_doctor"),
+            body: |_| json!({"name": "胸部正位片", "kind": "dr", "price_fen": 5000}),
+            ..rule("put", "/api/v1/exam-items/{code}")
+        },
+        Rule {
+            lacking: Some("village_doctor"),
+            body: |_| json!({"passed": true, "valid_until": "2027-06-30"}),
+            ..rule("put", "/api/v1/exam-items/{code}/qc/{institution_id}")
+        },
+        rule("get", "/api/v1/reading/templates/{kind}"),
+        rule("get", "/api/v1/reading/signing-key"),
+        Rule { lacking: Some("village_doctor"), ..rule("get", "/api/v1/reading/metrics") },
         Rule { lacking: Some("system_admin"), ..rule("get", "/dicomweb/studies") },
         Rule { lacking: Some("system_admin"), ..rule("post", "/dicomweb/studies") },
         Rule { lacking: Some("system_admin"), ..rule("get", "/dicomweb/studies/{study}") },
@@ -293,6 +331,11 @@ pub fn rules() -> Vec<Rule> {
             )
         },
     ]
+}
+
+fn exam_body(_: &Ids) -> Value {
+    json!({"patient_record_id": "0190a3c0-0000-7000-8000-000000000002", "item_code": "DR-CHEST",
+           "urgency": "outpatient", "question": "咳嗽两周"})
 }
 
 fn referral_body(ids: &Ids) -> Value {
@@ -358,6 +401,8 @@ fn concrete(path: &str, ids: &Ids) -> String {
         .replace("{series}", "1.2.826.0.1.3680043.2.2")
         .replace("{instance}", "1.2.826.0.1.3680043.2.3")
         .replace("{frame}", "1")
+        .replace("{code}", "DR-CHEST")
+        .replace("{kind}", "ct")
 }
 
 async fn denied_rows(app: &TestApp, consortia: &[ConsortiumId]) -> usize {
