@@ -19,12 +19,18 @@
 //! green-channel episodes with their time stamps, every terminal state and live ones near
 //! `cfg.today`) follows the same residents, each with its whole life of transitions.
 //!
+//! One year of the reading centres ([`reading`]: about 60 000 exam items for 400 000 residents,
+//! ordered at township centres and village clinics and read at the people's hospital, with the
+//! catalogue, its QC, reports, critical values, specimen chains and recognition decisions)
+//! follows the same residents too.
+//!
 //! Modules: `geography` (divisions and populations), `institutions` (consortium, institutions,
 //! departments), `staff` (staff, titles, employment postings), `dispatch` (dispatch postings and
 //! the indicator's boundary cases), `people` (households and health records), `names`
 //! (Chinese names), `idnum` (resident ID numbers), `registrations` (facility registrations and
 //! their truth), `mistakes` (the errors of duplicate registrations), `export` (CSV and the
-//! import mapping), `clinical` (the clinical year), `referrals` (the referral year), `rng`
+//! import mapping), `clinical` (the clinical year), `referrals` (the referral year), `reading` (the
+//! reading centres' year), `rng`
 //! (streams, UUIDs, weighted choice).
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -41,6 +47,7 @@ mod institutions;
 mod mistakes;
 mod names;
 mod people;
+mod reading;
 mod referrals;
 mod registrations;
 mod rng;
@@ -50,6 +57,10 @@ pub use clinical::{ClinicalResource, PATIENT_PLACEHOLDER, VillageClinical};
 pub use export::{
     REGISTRATION_COLUMNS, TRUTH_COLUMNS, csv_by_source, mapping_toml, push_csv_field, push_registration_row,
     push_truth_row, truth_csv,
+};
+pub use reading::{
+    CATALOGUE, EXPIRED_QC, ReadingYear, SynthCritical, SynthDecision, SynthExam, SynthExamEvent, SynthImages,
+    SynthItem, SynthQc, SynthReading, SynthReport, SynthSpecimenStep, reading,
 };
 pub use referrals::{SynthEvent, SynthFollowUp, SynthReferral, referrals};
 pub use registrations::{HardNegative, Registration, RegistrationError, Truth, VillageRegistrations};

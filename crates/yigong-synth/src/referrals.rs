@@ -1717,12 +1717,12 @@ fn resident_weight(record: &HealthRecord, today: NaiveDate) -> u32 {
 // ---------------------------------------------------------------------------------------------
 
 /// The UTC instant of a China time.
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     Utc.from_utc_datetime(&(t - TimeDelta::hours(8)))
 }
 
 /// The China time of an instant.
-fn china(t: DateTime<Utc>) -> NaiveDateTime {
+pub(crate) fn china(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc() + TimeDelta::hours(8)
 }
 
@@ -1731,16 +1731,18 @@ fn minutes(rng: &mut SynthRng, lo: i64, hi: i64) -> TimeDelta {
 }
 
 /// Submissions of routine referrals: clinic hours.
-const CLINIC_HOURS: [u32; 24] = [0, 0, 0, 0, 0, 0, 0, 1, 8, 10, 10, 8, 3, 2, 7, 8, 7, 4, 2, 1, 1, 0, 0, 0];
+pub(crate) const CLINIC_HOURS: [u32; 24] =
+    [0, 0, 0, 0, 0, 0, 0, 1, 8, 10, 10, 8, 3, 2, 7, 8, 7, 4, 2, 1, 1, 0, 0, 0];
 /// Urgent ones: all day, daytime heavier.
-const URGENT_HOURS: [u32; 24] = [2, 1, 1, 1, 1, 2, 3, 5, 8, 9, 9, 8, 6, 5, 7, 8, 8, 7, 6, 5, 4, 4, 3, 2];
+pub(crate) const URGENT_HOURS: [u32; 24] =
+    [2, 1, 1, 1, 1, 2, 3, 5, 8, 9, 9, 8, 6, 5, 7, 8, 8, 7, 6, 5, 4, 4, 3, 2];
 /// First medical contact of green ones: the morning peak of infarcts and strokes.
 const GREEN_HOURS: [u32; 24] = [3, 3, 3, 3, 4, 5, 7, 8, 9, 9, 8, 7, 6, 5, 5, 5, 5, 5, 5, 5, 4, 4, 4, 3];
 /// Discharges: late morning, some afternoons.
 const DISCHARGE_HOURS: [u32; 24] = [0, 0, 0, 0, 0, 0, 0, 0, 4, 10, 10, 6, 1, 1, 4, 5, 3, 1, 0, 0, 0, 0, 0, 0];
 
 /// A time of `day` drawn from hourly weights.
-fn time_on(rng: &mut SynthRng, day: NaiveDate, hours: &[u32; 24]) -> NaiveDateTime {
+pub(crate) fn time_on(rng: &mut SynthRng, day: NaiveDate, hours: &[u32; 24]) -> NaiveDateTime {
     let hour = pick_weighted(rng, hours) as u32;
     let (minute, second) = (rng.random_range(0..60), rng.random_range(0..60));
     day.and_time(NaiveTime::from_hms_opt(hour, minute, second).expect("valid time"))
@@ -1778,7 +1780,7 @@ fn day_weight(day: NaiveDate) -> u32 {
 }
 
 /// A day of `lo..=hi` drawn by [`day_weight`].
-fn draw_day(rng: &mut SynthRng, lo: NaiveDate, hi: NaiveDate) -> NaiveDate {
+pub(crate) fn draw_day(rng: &mut SynthRng, lo: NaiveDate, hi: NaiveDate) -> NaiveDate {
     let span = (hi - lo).num_days().max(0);
     for _ in 0..64 {
         let d = lo + TimeDelta::days(rng.random_range(0..=span));

@@ -49,8 +49,19 @@ pub(crate) async fn get(
     Ok((status, body))
 }
 
+/// Which figures to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Only {
+    /// Every figure.
+    All,
+    /// The referral worklist and metrics at 10× volume.
+    Referrals,
+    /// The reading worklists and metrics at 10× volume.
+    Reading,
+}
+
 /// Runs every benchmark on `ctx`'s database, generating the county first if it is empty.
-pub async fn run(ctx: &Ctx, config: &Config, iterations: usize, referrals_only: bool) -> anyhow::Result<()> {
+pub async fn run(ctx: &Ctx, config: &Config, iterations: usize, only: Only) -> anyhow::Result<()> {
     if yigong_app::seed::is_empty(ctx).await? {
         println!("generating the synthetic county ({} residents)…", config.synth.residents);
         crate::load::synthetic_county(ctx, config).await?;
@@ -83,8 +94,12 @@ pub async fn run(ctx: &Ctx, config: &Config, iterations: usize, referrals_only: 
     .await?
     .items;
     println!("county: {} institutions; {iterations} iterations per figure", institutions.len());
-    if referrals_only {
-        return crate::bench_referral::run(ctx, &app, cid, &institutions, iterations).await;
+    match only {
+        Only::Referrals => {
+            return crate::bench_referral::run(ctx, &app, cid, &institutions, iterations).await;
+        }
+        Only::Reading => return crate::bench_reading::run(ctx, &app, cid, &institutions, iterations).await,
+        Only::All => {}
     }
 
     // 1. Institution list through the whole HTTP stack (auth, routing, query, JSON).
@@ -211,7 +226,8 @@ pub async fn run(ctx: &Ctx, config: &Config, iterations: usize, referrals_only: 
 
     record_360(ctx, &app, cid, &institutions, iterations).await?;
     mpi(ctx, config, &app, cid, &institutions, iterations).await?;
-    crate::bench_referral::run(ctx, &app, cid, &institutions, iterations).await
+    crate::bench_referral::run(ctx, &app, cid, &institutions, iterations).await?;
+    crate::bench_reading::run(ctx, &app, cid, &institutions, iterations).await
 }
 
 /// 6. The 360° view of a patient with 200 entries across facilities (one page of 200 over the

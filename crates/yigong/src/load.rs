@@ -106,6 +106,8 @@ pub async fn synthetic_county(ctx: &Ctx, config: &Config) -> anyhow::Result<yigo
         load_clinical_year(ctx, &cfg, &org).await?;
     }
     load_referrals(ctx, &cfg, &org).await?;
+    let imaged = load_reading(ctx, &cfg, &org).await?;
+    load_images(ctx, config, &org, &imaged).await?;
     tracing::info!(
         institutions = org.institutions.len(),
         staff = org.staff.len(),
@@ -455,4 +457,319 @@ async fn load_referrals(
     progress.set(loaded as u64);
     progress.finish();
     Ok(loaded)
+}
+
+/// Loads the synthetic year of the reading centres (≈ 60 000 items a year for 400 000
+/// residents): the catalogue and its QC, then each item with its trail, report versions (signed
+/// on load), critical value and specimen chain, and the recognition decisions, in time order so
+/// that a decision's prior result is stored before it. Returns the items that get images.
+async fn load_reading(
+    ctx: &Ctx,
+    cfg: &SynthConfig,
+    org: &yigong_synth::Organisation,
+) -> anyhow::Result<Vec<yigong_synth::SynthExam>> {
+    use std::collections::{HashMap, HashSet};
+
+    use anyhow::Context;
+    use yigong_app::reading::{Critical, ExamOrder, Item, Loaded, Report, SpecimenEvent};
+    use yigong_domain::ids::PatientRecordId;
+    use yigong_domain::reading::ItemState;
+    use yigong_domain::reading::report::{canonical, validate};
+    use yigong_store::reading::{Decision, Event};
+
+    let consortium = org.consortium.id;
+    let mut tx = ctx.db.begin().await?;
+    let keys: HashMap<(String, String), uuid::Uuid> = yigong_store::mpi::record_keys(&mut tx, consortium)
+        .await?
+        .into_iter()
+        .map(|(source, local, record)| ((source, local), record))
+        .collect();
+    drop(tx);
+    let started = Instant::now();
+    let year = yigong_synth::reading(cfg, org);
+    let items: Vec<Item> = year
+        .catalogue
+        .iter()
+        .map(|i| Item {
+            code: i.code.into(),
+            name: i.name.into(),
+            kind: i.kind,
+            modality: i.modality.map(Into::into),
+            body_part: i.body_part.map(Into::into),
+            price_fen: i.price_fen,
+            recognition: i.recognition,
+            active: true,
+        })
+        .collect();
+    let qc: Vec<_> =
+        year.qc.iter().map(|q| (q.code.to_owned(), q.producer, q.passed, q.valid_until)).collect();
+    yigong_app::reading::load_catalogue(ctx, consortium, &items, &qc).await?;
+    let record = |source: &str, local: &str| {
+        keys.get(&(source.to_owned(), local.to_owned())).map(|r| PatientRecordId::from_uuid(*r))
+    };
+    let mut progress = Progress::new("reading centres", year.entries.len() as u64);
+    let mut stored: HashSet<uuid::Uuid> = HashSet::new();
+    let mut imaged = Vec::new();
+    let mut batch = Vec::new();
+    let (mut done, mut loaded) = (0u64, 0usize);
+    for entry in year.entries {
+        done += 1;
+        let mut item = Loaded {
+            order: None,
+            events: Vec::new(),
+            reports: Vec::new(),
+            criticals: Vec::new(),
+            specimen: Vec::new(),
+            decision: None,
+        };
+        if let Some(x) = entry.exam {
+            let Some(patient) = record(&x.patient_source, &x.patient_local_id) else { continue };
+            let catalogued = x.item();
+            let kind = catalogued.kind;
+            for r in &x.reports {
+                let valid = validate(kind, &r.draft)
+                    .map_err(|e| anyhow::anyhow!("synthetic report on {}: {e}", x.item_code))?;
+                let text = canonical(&valid, r.version, &x.accession_no);
+                item.reports.push(Report {
+                    version: r.version,
+                    status: r.status.into(),
+                    content: serde_json::from_str(&text).context("canonical report text")?,
+                    critical: valid.critical(),
+                    hr: r.hr,
+                    // No accounts exist yet: the signer is the staff member, by name.
+                    author_user_id: uuid::Uuid::nil(),
+                    author_staff_id: Some(r.author.as_uuid()),
+                    author_name: r.author_name.clone(),
+                    institution_id: Some(r.institution),
+                    reason: r.reason.clone(),
+                    content_hash: yigong_app::reading::sign::content_hash(&text),
+                    signature: String::new(),
+                    signed_at: r.signed_at,
+                });
+            }
+            item.events = x
+                .events
+                .iter()
+                .map(|e| {
+                    let mut payload = serde_json::Map::new();
+                    if let Some(l) = e.lease_until {
+                        payload.insert("lease_until".into(), serde_json::json!(l));
+                    }
+                    if let Some(v) = e.report_version {
+                        payload.insert("report_version".into(), serde_json::json!(v));
+                    }
+                    Event {
+                        seq: 0,
+                        transition: e.transition,
+                        from_state: e.from,
+                        to_state: e.to,
+                        party: e.party,
+                        user_id: None,
+                        role: None,
+                        institution_id: e.institution,
+                        at: e.at,
+                        reason: e.reason.clone(),
+                        payload: serde_json::Value::Object(payload),
+                    }
+                })
+                .collect();
+            item.specimen = x
+                .specimen
+                .iter()
+                .map(|s| SpecimenEvent {
+                    seq: 0,
+                    step: s.step,
+                    place: s.place.clone(),
+                    user_id: None,
+                    institution_id: s.institution,
+                    reason: s.reason.map(|r| r.as_str().to_owned()),
+                    temperature: s.temperature.map(Into::into),
+                    at: s.at,
+                })
+                .collect();
+            item.criticals = x
+                .critical
+                .iter()
+                .map(|c| Critical {
+                    consortium_id: consortium,
+                    id: c.id,
+                    order_id: x.id,
+                    ordering_institution_id: x.ordering_institution,
+                    state: c.state,
+                    version: c.version,
+                    finding: c.finding.clone(),
+                    identified_by: uuid::Uuid::nil(),
+                    identified_at: c.identified_at,
+                    notified_at: c.notified_at,
+                    acknowledged_at: c.acknowledged_at,
+                    acknowledged_by: None,
+                    acknowledged_name: c.acknowledged_name.clone(),
+                    read_back: c.read_back.clone(),
+                    disposition: c.disposition,
+                    disposition_note: c.disposition_note.clone(),
+                    disposed_at: c.disposed_at,
+                    closed_at: c.closed_at,
+                    escalated_at: c.escalated_at,
+                })
+                .collect();
+            item.order = Some(ExamOrder {
+                consortium_id: consortium,
+                id: x.id,
+                accession_no: x.accession_no.clone(),
+                patient_record_id: patient,
+                ordering_institution_id: x.ordering_institution,
+                ordering_user_id: None,
+                centre: kind.centre(),
+                kind,
+                modality: catalogued.modality.map(Into::into),
+                body_part: catalogued.body_part.map(Into::into),
+                item_code: Some(x.item_code.into()),
+                item_name: catalogued.name.into(),
+                urgency: x.urgency,
+                question: x.question.clone(),
+                head: x.head,
+                complex: x.complex,
+                state: x.state,
+                version: x.version,
+                reader_user_id: None,
+                lease_until: x.lease_until,
+                reading_institution_id: x.reading_institution,
+                received_at: x.received_at,
+                due_at: x.due_at,
+                preliminary_at: x.preliminary_at,
+                final_at: x.final_at,
+                delivered_at: x.delivered_at,
+                work_rank: x.urgency.rank(),
+                hr: x.hr,
+                report_version: x.reports.len() as i32,
+                specimen_step: x.specimen_step,
+                cancel_reason: x.cancel_reason.clone(),
+                created_at: x.created_at,
+                updated_at: x.updated_at,
+            });
+            stored.insert(x.id);
+            if x.images.is_some() && matches!(x.state, ItemState::Queued | ItemState::Claimed) {
+                imaged.push(x);
+            }
+        } else if entry.decision.is_none() {
+            continue;
+        }
+        if let Some(d) = entry.decision {
+            let Some(patient) = record(&d.patient_source, &d.patient_local_id) else { continue };
+            if !stored.contains(&d.prior_order) || d.new_order.is_some_and(|n| !stored.contains(&n)) {
+                continue;
+            }
+            item.decision = Some(Decision {
+                id: d.id,
+                code: d.code.into(),
+                patient_record_id: patient,
+                prior_order_id: d.prior_order,
+                institution_id: d.institution,
+                user_id: uuid::Uuid::nil(),
+                recognised: d.recognised,
+                ground: d.ground,
+                ground_text: d.ground_text,
+                price_fen: d.price_fen,
+                new_order_id: d.new_order,
+                decided_at: d.decided_at,
+            });
+        }
+        if item.order.is_none() && item.decision.is_none() {
+            continue;
+        }
+        batch.push(item);
+        if batch.len() >= 2_000 {
+            loaded += yigong_app::reading::load(ctx, consortium, std::mem::take(&mut batch)).await?;
+            progress.set(done);
+        }
+    }
+    loaded += yigong_app::reading::load(ctx, consortium, batch).await?;
+    progress.set(done);
+    progress.finish();
+    tracing::info!(
+        entries = loaded,
+        seconds = started.elapsed().as_secs_f64(),
+        "reading centres' year loaded"
+    );
+    Ok(imaged)
+}
+
+/// Stores synthetic CT slices (made by code, no real patient) for a few items waiting on the
+/// imaging worklist, under their accession numbers and the patients' local ids, into the data
+/// folder's object store (the one `serve` reads).
+async fn load_images(
+    ctx: &Ctx,
+    config: &Config,
+    org: &yigong_synth::Organisation,
+    imaged: &[yigong_synth::SynthExam],
+) -> anyhow::Result<()> {
+    use yigong_dicom::synthetic::{Slice, part10, uid};
+    use yigong_domain::identity::Sex;
+
+    let mut images = ctx.clone();
+    images.objects =
+        std::sync::Arc::new(yigong_app::imaging::Objects::new(config.storage.data_dir.join("dicom")));
+    let total: u64 = imaged.iter().filter_map(|x| x.images.as_ref()).map(|i| u64::from(i.slices)).sum();
+    let mut progress = Progress::new("images", total);
+    let mut done = 0u64;
+    for x in imaged {
+        let Some(i) = &x.images else { continue };
+        let base = x.id.as_u128();
+        let (study, series) = (uid(base), uid(base ^ 0x5E21E5));
+        let name = patient_name(&i.patient_name);
+        let sex = match i.sex {
+            Sex::Male => "M",
+            Sex::Female => "F",
+            _ => "O",
+        };
+        let (birth, date) =
+            (i.birth_date.format("%Y%m%d").to_string(), i.study_date.format("%Y%m%d").to_string());
+        for k in 0..i.slices {
+            let sop = uid(base ^ (0x1_0000 + u128::from(k)));
+            let slice = Slice {
+                study_uid: &study,
+                series_uid: &series,
+                sop_uid: &sop,
+                patient_id: &x.patient_local_id,
+                patient_name: &name,
+                birth_date: &birth,
+                sex,
+                accession: &x.accession_no,
+                study_date: &date,
+                number: k + 1,
+                size: 256,
+            };
+            yigong_app::imaging::load::ingest_loaded(
+                &images,
+                org.consortium.id,
+                x.ordering_institution,
+                part10(&slice),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("store a synthetic slice: {e}"))?;
+            done += 1;
+            progress.set(done);
+        }
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// A person name as DICOM writes it: pinyin, then the characters (`Wang^Fang=王^芳`).
+fn patient_name(name: &str) -> String {
+    let (surname, given) = yigong_mpi::name::split(name);
+    let spell = |s: &str| {
+        let mut out: String = s
+            .chars()
+            .map(|c| yigong_mpi::pinyin::readings(c).into_iter().next().unwrap_or_default())
+            .collect();
+        if let Some(first) = out.get(..1) {
+            out = first.to_uppercase() + &out[1..];
+        }
+        out
+    };
+    match surname {
+        Some(s) => format!("{}^{}={s}^{given}", spell(s), spell(given)),
+        None => name.to_owned(),
+    }
 }

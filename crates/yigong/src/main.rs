@@ -6,6 +6,7 @@ mod accounts;
 mod bench;
 mod bench_dicom;
 mod bench_fhir;
+mod bench_reading;
 mod bench_referral;
 mod config;
 mod dicom;
@@ -87,7 +88,7 @@ enum Command {
         /// Generator seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Skip the year of clinical records (registry, patient index and referrals only).
+        /// Skip the year of clinical records (registry, patient index, referrals and reading only).
         #[arg(long)]
         without_clinical_year: bool,
     },
@@ -119,6 +120,9 @@ enum Command {
         /// Only the referral figures (worklist and metrics at 10× volume).
         #[arg(long)]
         referrals_only: bool,
+        /// Only the reading-centre figures (worklists and metrics at 10× volume).
+        #[arg(long, conflicts_with = "referrals_only")]
+        reading_only: bool,
     },
     /// Load-test any FHIR R4 server over HTTP: create, read, search by identifier and
     /// 20-entry transaction Bundles, with concurrent clients; a Markdown row per phase.
@@ -345,8 +349,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Synth { .. } => {
-            let db = open(&config).await?;
-            let ctx = Ctx::new(db);
+            let ctx = context(open(&config).await?, &config)?;
             anyhow::ensure!(
                 yigong_app::seed::is_empty(&ctx).await?,
                 "the database already holds a consortium; synth fills an empty database"
@@ -357,7 +360,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
-            let ctx = Ctx::new(open(&config).await?);
+            let ctx = context(open(&config).await?, &config)?;
             let consortium = consortium.map(yigong_domain::ids::ConsortiumId::from_uuid);
             let done = accounts::add_user(
                 &ctx,
@@ -373,7 +376,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(UserCommand::Grant { username, role, institution, .. }) => {
-            let ctx = Ctx::new(open(&config).await?);
+            let ctx = context(open(&config).await?, &config)?;
             println!("{}", accounts::grant(&ctx, &username, &role, institution.as_deref()).await?);
             Ok(())
         }
@@ -388,7 +391,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             ..
         }) => {
-            let ctx = Ctx::new(open(&config).await?);
+            let ctx = context(open(&config).await?, &config)?;
             let consortium = mpi::consortium(&ctx, consortium, &county).await?;
             mpi::import(
                 &ctx,
@@ -405,24 +408,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Mpi(MpiCommand::ExportLinks { source, consortium, .. }) => {
-            let ctx = Ctx::new(open(&config).await?);
+            let ctx = context(open(&config).await?, &config)?;
             let consortium = only_consortium(&ctx, consortium).await?;
             mpi::export_links(&ctx, consortium, &source).await
         }
         Command::Dicom(DicomCommand::NodeAdd { ae, institution, description, consortium, .. }) => {
-            let ctx = Ctx::new(open(&config).await?);
+            let ctx = context(open(&config).await?, &config)?;
             let consortium = only_consortium(&ctx, consortium).await?;
             println!("{}", dicom::add_node(&ctx, consortium, &ae, &institution, &description).await?);
             Ok(())
         }
-        Command::Bench { iterations, referrals_only, .. } => {
-            let ctx = Ctx::new(open(&config).await?);
-            bench::run(&ctx, &config, iterations, referrals_only).await
+        Command::Bench { iterations, referrals_only, reading_only, .. } => {
+            let ctx = context(open(&config).await?, &config)?;
+            let only = if referrals_only {
+                bench::Only::Referrals
+            } else if reading_only {
+                bench::Only::Reading
+            } else {
+                bench::Only::All
+            };
+            bench::run(&ctx, &config, iterations, only).await
         }
         Command::BenchFhir(args) => bench_fhir::command(args).await,
         Command::BenchDicom(args) => bench_dicom::command(args).await,
         Command::Audit(AuditCommand::Prune { archive, .. }) => {
-            let ctx = Ctx::new(open(&config).await?);
+            let ctx = context(open(&config).await?, &config)?;
             let mut file =
                 std::fs::OpenOptions::new().write(true).create_new(true).open(&archive).with_context(
                     || format!("create the archive {} (it must not exist yet)", archive.display()),
@@ -447,13 +457,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit(AuditCommand::Seal { .. }) => {
-            let ctx = Ctx::new(open(&config).await?);
+            let ctx = context(open(&config).await?, &config)?;
             let n = yigong_app::audit::seal(&ctx).await?;
             println!("sealed {n} audit rows");
             Ok(())
         }
         Command::Audit(AuditCommand::Verify { .. }) => {
-            let ctx = Ctx::new(open(&config).await?);
+            let ctx = context(open(&config).await?, &config)?;
             let reports = yigong_app::audit::verify(&ctx).await?;
             let mut broken = 0;
             for r in &reports {
@@ -474,7 +484,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { .. } => {
             let db = open(&config).await?;
-            serve(Ctx::new(db), &config, false).await
+            serve(context(db, &config)?, &config, false).await
         }
         Command::Demo { .. } => demo(config).await,
     }
@@ -504,6 +514,20 @@ async fn open(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// The platform's context: the database, and the report-signing key kept in the data folder
+/// (made there on first use).
+fn context(db: Db, config: &Config) -> anyhow::Result<Ctx> {
+    let mut ctx = Ctx::new(db);
+    ctx.objects =
+        std::sync::Arc::new(yigong_app::imaging::Objects::new(config.storage.data_dir.join("dicom")));
+    let key = config.storage.data_dir.join("keys").join("report-sm2.key");
+    ctx.signer = std::sync::Arc::new(
+        yigong_app::reading::sign::ReportSigner::load_or_create(&key)
+            .with_context(|| format!("report signing key {}", key.display()))?,
+    );
+    Ok(ctx)
+}
+
 /// First run: generate the county into a fresh SQLite file; later runs serve it.
 async fn demo(config: Config) -> anyhow::Result<()> {
     let data = &config.storage.data_dir;
@@ -518,8 +542,7 @@ async fn demo(config: Config) -> anyhow::Result<()> {
             }
         }
     }
-    let db = open(&config).await?;
-    let ctx = Ctx::new(db);
+    let ctx = context(open(&config).await?, &config)?;
     if !done_marker.exists() {
         println!("首次运行：正在生成合成县域（青岚县）… / first run: generating the synthetic county…");
         let org = load::synthetic_county(&ctx, &config).await?;
@@ -624,6 +647,9 @@ async fn serve(mut ctx: Ctx, config: &Config, demo: bool) -> anyhow::Result<()> 
             for c in consortia {
                 if let Err(e) = yigong_app::referral::run_timers(&timer_ctx, c.id).await {
                     tracing::warn!(error = %e, consortium = %c.id, "referral timers failed; will retry");
+                }
+                if let Err(e) = yigong_app::reading::run_timers(&timer_ctx, c.id).await {
+                    tracing::warn!(error = %e, consortium = %c.id, "reading timers failed; will retry");
                 }
                 if let Err(e) = yigong_app::referral::announce(&timer_ctx, c.id).await {
                     tracing::warn!(error = %e, consortium = %c.id, "referral reminders failed; will retry");
