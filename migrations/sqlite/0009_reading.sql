@@ -46,7 +46,9 @@ ALTER TABLE exam_order ADD COLUMN cancel_reason TEXT;
 CREATE INDEX exam_reader ON exam_order (consortium_id, reader_user_id, state) WHERE reader_user_id IS NOT NULL;
 -- Prior results of an item for a patient (recognition), and turnaround by month.
 CREATE INDEX exam_prior ON exam_order (consortium_id, item_code, patient_record_id, final_at);
-CREATE INDEX exam_received ON exam_order (consortium_id, received_at) WHERE received_at IS NOT NULL;
+-- The reading metrics: one scan of this index counts a period (it holds every column they read).
+CREATE INDEX exam_metrics ON exam_order (consortium_id, received_at, centre, urgency, state,
+    ordering_institution_id, due_at, preliminary_at, final_at) WHERE received_at IS NOT NULL;
 
 -- Report versions, append-only: preliminary, final, then amendments (each with its reason).
 -- The signature is the platform's SM2 signature over the SM3 hash of the canonical content.

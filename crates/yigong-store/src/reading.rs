@@ -1349,3 +1349,101 @@ pub async fn count(tx: &mut Tx, consortium: ConsortiumId) -> Result<i64, StoreEr
         on_tx!(tx, conn => sqlx::query_as(SQL).bind(consortium.as_uuid()).fetch_one(conn).await)?;
     Ok(n)
 }
+
+/// One cell of the turnaround counts: items of a centre from county-level or grassroots sites
+/// with the same whole minutes from receipt to the counted report (`None`: not reported, or
+/// cancelled or returned) and the same on-time verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnaroundCount {
+    /// Centre.
+    pub centre: Centre,
+    /// Ordered at a grassroots site.
+    pub grassroots: bool,
+    /// Whole minutes from receipt to the counted report (truncated).
+    pub minutes: Option<i64>,
+    /// Reported by its deadline.
+    pub on_time: bool,
+    /// How many items.
+    pub count: i64,
+}
+
+/// The report the limit counts: the preliminary one for emergency and green items (else the
+/// final), none for cancelled or returned items.
+const COUNTED_SQL: &str = "CASE WHEN e.state IN ('cancelled', 'rejected_quality') THEN NULL \
+    WHEN e.urgency IN ('green', 'emergency') THEN COALESCE(e.preliminary_at, e.final_at) ELSE e.final_at END";
+
+/// The turnaround of items received in `[from, to)`, counted by the database: one grouped scan.
+/// `county_tiers` are the institution tiers that are not grassroots.
+pub async fn turnaround_counts(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    county_tiers: &[&str],
+) -> Result<Vec<TurnaroundCount>, StoreError> {
+    let minutes = match tx.backend() {
+        crate::Backend::Sqlite => {
+            "CAST(ROUND((julianday(counted) - julianday(received_at)) * 86400000.0) AS INTEGER) / 60000"
+        }
+        crate::Backend::Postgres => "CAST(TRUNC(EXTRACT(EPOCH FROM (counted - received_at)) / 60) AS BIGINT)",
+    };
+    let mut binds = vec![Bind::Uuid(consortium.as_uuid()), Bind::At(from), Bind::At(to)];
+    let tiers =
+        county_tiers.iter().map(|t| next(&mut binds, Bind::Text((*t).to_owned()))).collect::<Vec<_>>();
+    let tiers = if tiers.is_empty() { "NULL".to_owned() } else { tiers.join(", ") };
+    let sql = format!(
+        "WITH o AS (SELECT e.centre, CASE WHEN i.tier IN ({tiers}) THEN 0 ELSE 1 END AS grassroots, \
+         {COUNTED_SQL} AS counted, e.received_at, e.due_at FROM exam_order e \
+         JOIN institution i ON i.consortium_id = e.consortium_id AND i.institution_id = e.ordering_institution_id \
+         WHERE e.consortium_id = $1 AND e.received_at >= $2 AND e.received_at < $3) \
+         SELECT centre, grassroots, CASE WHEN counted IS NULL THEN -1 ELSE {minutes} END AS minutes, \
+         CASE WHEN counted IS NOT NULL AND counted <= due_at THEN 1 ELSE 0 END AS on_time, COUNT(*) \
+         FROM o GROUP BY centre, grassroots, CASE WHEN counted IS NULL THEN -1 ELSE {minutes} END, \
+         CASE WHEN counted IS NOT NULL AND counted <= due_at THEN 1 ELSE 0 END"
+    );
+    let rows: Vec<(String, i32, i64, i32, i64)> = on_tx!(tx, conn => {
+        let mut q = sqlx::query_as(&sql);
+        for b in &binds {
+            q = match b {
+                Bind::Uuid(u) => q.bind(*u),
+                Bind::Text(t) => q.bind(t.clone()),
+                Bind::Int(i) => q.bind(*i),
+                Bind::At(a) => q.bind(*a),
+            };
+        }
+        q.fetch_all(conn).await
+    })?;
+    rows.into_iter()
+        .map(|(c, g, m, on, n)| {
+            Ok(TurnaroundCount {
+                centre: parse("centre", &c, Centre::parse)?,
+                grassroots: g == 1,
+                minutes: (m >= 0).then_some(m),
+                on_time: on == 1,
+                count: n,
+            })
+        })
+        .collect()
+}
+
+/// Items received in `[from, to)` per China-time month (`YYYY-MM`) and centre.
+pub async fn monthly_counts(
+    tx: &mut Tx,
+    consortium: ConsortiumId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(String, Centre, i64)>, StoreError> {
+    let month = match tx.backend() {
+        crate::Backend::Sqlite => "strftime('%Y-%m', received_at, '+8 hours')",
+        crate::Backend::Postgres => {
+            "to_char((received_at AT TIME ZONE 'UTC') + INTERVAL '8 hours', 'YYYY-MM')"
+        }
+    };
+    let sql = format!(
+        "SELECT {month}, centre, COUNT(*) FROM exam_order WHERE consortium_id = $1 AND received_at >= $2 \
+         AND received_at < $3 GROUP BY {month}, centre"
+    );
+    let rows: Vec<(String, String, i64)> = on_tx!(tx, conn => sqlx::query_as(&sql)
+        .bind(consortium.as_uuid()).bind(from).bind(to).fetch_all(conn).await)?;
+    rows.into_iter().map(|(m, c, n)| Ok((m, parse("centre", &c, Centre::parse)?, n))).collect()
+}

@@ -73,6 +73,92 @@ fn month(at: DateTime<Utc>) -> String {
     format!("{:04}-{:02}", china.year(), china.month())
 }
 
+/// Turnaround by centre and whether the origin is a grassroots site.
+pub type Turnaround = BTreeMap<(Centre, bool), CentreTurnaround>;
+/// Items received by China-time month (`YYYY-MM`) and centre.
+pub type Monthly = BTreeMap<(String, Centre), u64>;
+
+/// Turnaround by centre and origin level from the database's counts (medians from the counts).
+pub fn turnaround_of_counts(counts: &[store::TurnaroundCount]) -> BTreeMap<(Centre, bool), CentreTurnaround> {
+    let mut out: BTreeMap<(Centre, bool), CentreTurnaround> = BTreeMap::new();
+    let mut histograms: BTreeMap<(Centre, bool), BTreeMap<i64, u64>> = BTreeMap::new();
+    for c in counts {
+        let key = (c.centre, c.grassroots);
+        let n = c.count as u64;
+        let t = out.entry(key).or_default();
+        t.received += n;
+        if let Some(m) = c.minutes {
+            t.reported += n;
+            t.on_time.den += n;
+            if c.on_time {
+                t.on_time.num += n;
+            }
+            *histograms.entry(key).or_default().entry(m).or_default() += n;
+        }
+    }
+    for (key, h) in histograms {
+        if let Some(t) = out.get_mut(&key) {
+            t.median_minutes = median_of_counts(&h);
+        }
+    }
+    out
+}
+
+/// The median of values given as value → how many.
+fn median_of_counts(h: &BTreeMap<i64, u64>) -> Option<f64> {
+    let n: u64 = h.values().sum();
+    if n == 0 {
+        return None;
+    }
+    let at = |k: u64| {
+        let mut seen = 0;
+        for (v, c) in h {
+            seen += c;
+            if k < seen {
+                return *v;
+            }
+        }
+        unreachable!("k < n")
+    };
+    Some(if n % 2 == 1 { at(n / 2) as f64 } else { (at(n / 2 - 1) + at(n / 2)) as f64 / 2.0 })
+}
+
+/// The definition the database's counts are held to: turnaround and monthly volumes folded
+/// from the items themselves (`grassroots` says whether an institution is a grassroots site).
+pub fn turnaround_of_rows(
+    rows: &[store::TurnaroundRow],
+    grassroots: impl Fn(InstitutionId) -> bool,
+) -> (Turnaround, Monthly) {
+    let mut out: BTreeMap<(Centre, bool), CentreTurnaround> = BTreeMap::new();
+    let mut monthly = BTreeMap::new();
+    let mut minutes: BTreeMap<(Centre, bool), Vec<i64>> = BTreeMap::new();
+    for r in rows {
+        let key = (r.centre, grassroots(r.ordering_institution_id));
+        let t = out.entry(key).or_default();
+        t.received += 1;
+        *monthly.entry((month(r.received_at), r.centre)).or_default() += 1;
+        let counted =
+            if r.urgency.due_at_preliminary() { r.preliminary_at.or(r.final_at) } else { r.final_at };
+        if let Some(at) =
+            counted.filter(|_| !matches!(r.state, ItemState::Cancelled | ItemState::RejectedQuality))
+        {
+            t.reported += 1;
+            t.on_time.den += 1;
+            if r.due_at.is_some_and(|due| at <= due) {
+                t.on_time.num += 1;
+            }
+            minutes.entry(key).or_default().push((at - r.received_at).num_minutes());
+        }
+    }
+    for (key, mut m) in minutes {
+        m.sort_unstable();
+        if let Some(t) = out.get_mut(&key) {
+            t.median_minutes = median(&m);
+        }
+    }
+    (out, monthly)
+}
+
 /// The metrics of `[from, to)` for managers, the bureau and reading centres' coordinators.
 pub async fn metrics(
     ctx: &Ctx,
@@ -103,39 +189,18 @@ pub async fn metrics(
             None => break,
         }
     }
-    let rows = store::received_between(&mut tx, consortium, from, to).await?;
+    let county: Vec<&str> = Tier::ALL.iter().filter(|t| t.is_county_level()).map(|t| t.as_str()).collect();
+    let counts = store::turnaround_counts(&mut tx, consortium, from, to, &county).await?;
+    let monthly = store::monthly_counts(&mut tx, consortium, from, to).await?;
     let criticals = store::criticals_between(&mut tx, consortium, from, to).await?;
     let decisions = store::decisions_between(&mut tx, consortium, from, to).await?;
     let overdue = store::overdue_now(&mut tx, consortium, now).await?;
     drop(tx);
 
-    let mut out = ReadingMetrics::default();
-    let mut minutes: BTreeMap<(Centre, bool), Vec<i64>> = BTreeMap::new();
-    for r in &rows {
-        let grassroots =
-            tiers.get(&r.ordering_institution_id).and_then(|t| t.0).is_some_and(Tier::is_grassroots);
-        let key = (r.centre, grassroots);
-        let t = out.turnaround.entry(key).or_default();
-        t.received += 1;
-        *out.monthly.entry((month(r.received_at), r.centre)).or_default() += 1;
-        let counted =
-            if r.urgency.due_at_preliminary() { r.preliminary_at.or(r.final_at) } else { r.final_at };
-        if let Some(at) =
-            counted.filter(|_| !matches!(r.state, ItemState::Cancelled | ItemState::RejectedQuality))
-        {
-            t.reported += 1;
-            t.on_time.den += 1;
-            if r.due_at.is_some_and(|due| at <= due) {
-                t.on_time.num += 1;
-            }
-            minutes.entry(key).or_default().push((at - r.received_at).num_minutes());
-        }
-    }
-    for (key, mut m) in minutes {
-        m.sort_unstable();
-        if let Some(t) = out.turnaround.get_mut(&key) {
-            t.median_minutes = median(&m);
-        }
+    let mut out = ReadingMetrics { turnaround: turnaround_of_counts(&counts), ..ReadingMetrics::default() };
+    let received: u64 = counts.iter().map(|c| c.count as u64).sum();
+    for (month, centre, n) in monthly {
+        out.monthly.insert((month, centre), n as u64);
     }
     out.overdue_now = overdue.into_iter().collect();
     let mut ack = Vec::new();
@@ -175,7 +240,7 @@ pub async fn metrics(
         consortium,
         basis,
         Event {
-            detail: Some(format!("received={} criticals={}", rows.len(), criticals.len())),
+            detail: Some(format!("received={received} criticals={}", criticals.len())),
             ..Event::of("read", "reading_metrics")
         },
     )

@@ -35,7 +35,9 @@ pub mod sign;
 
 pub use critical::CriticalRow;
 pub use critical::{CriticalAction, act_on_critical, open_criticals};
-pub use metrics::{CentreTurnaround, ReadingMetrics, RecognitionRow, metrics};
+pub use metrics::{
+    CentreTurnaround, ReadingMetrics, RecognitionRow, metrics, turnaround_of_counts, turnaround_of_rows,
+};
 pub use recognition::{Answer, Offer, catalogue, prompt, put_item, put_qc};
 
 /// What an order asks for.

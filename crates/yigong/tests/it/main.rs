@@ -3,4 +3,5 @@
 mod architecture;
 mod cli;
 mod mpi_cli;
+mod reading_metrics;
 mod referral_metrics;
