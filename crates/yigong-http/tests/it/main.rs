@@ -63,6 +63,7 @@ on_both! {
     reading_recognition => crate::reading::recognition_prompt_and_rate,
     reading_specimen_chain => crate::reading::specimen_chain_moves_a_lab_item,
     reading_dimse_queues => crate::reading::dimse_images_queue_the_item,
+    reading_supervisor => crate::reading::supervisor_assigns_and_releases,
     fhir_crud => crate::fhir::create_read_version_delete,
     fhir_transaction => crate::fhir::transaction_rewrites_and_rolls_back,
     fhir_search => crate::fhir::search_pages_filters_and_includes,

@@ -707,3 +707,89 @@ pub async fn dimse_images_queue_the_item(app: TestApp) {
     assert_eq!(e["state"], "delivered");
     assert_eq!(e["reports"].as_array().unwrap().len(), 2);
 }
+
+/// A supervisor (a reader with an associate-senior title or higher) assigns an item to a named
+/// reader and takes a claim back; an ordinary reader may do neither.
+pub async fn supervisor_assigns_and_releases(app: TestApp) {
+    let c = county(&app).await;
+    let base = app.consortium().await;
+    let staff = app
+        .post(
+            &format!("{base}/staff"),
+            json!({"code": "S100", "name": "韩立平", "sex": "male", "category": "physician", "title_level": "associate_senior",
+                   "title_name": "副主任医师", "employer_institution_id": c.hospital}),
+        )
+        .await;
+    assert_eq!(staff.status, StatusCode::CREATED, "{}", staff.text);
+    let draft = yigong_app::auth::UserDraft {
+        username: "chief".into(),
+        display_name: "韩立平".into(),
+        password: crate::helpers::PASSWORD.into(),
+        role: "reader".into(),
+        institution_id: Some(yigong_domain::ids::InstitutionId::from_uuid(c.hospital.parse().unwrap())),
+        staff_id: Some(yigong_domain::ids::StaffId::from_uuid(
+            staff.body["id"].as_str().unwrap().parse().unwrap(),
+        )),
+    };
+    let console = yigong_app::access::console(app.consortium_id);
+    yigong_app::auth::create_user(&app.ctx, &console, app.consortium_id, draft).await.unwrap();
+    let chief = yigong_app::auth::login(
+        &app.ctx,
+        "chief",
+        crate::helpers::PASSWORD,
+        yigong_app::auth::SessionKind::Api,
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .secret;
+    let me = |token: &str| {
+        let app = &app;
+        let token = token.to_owned();
+        async move { ok(&app.get_as(&token, "/api/v1/auth/me").await)["user_id"].as_str().unwrap().to_owned() }
+    };
+    let reader2 = me(&c.reader2).await;
+    let (id, _, _) = queued_ct(&app, &c, "T-0110", 4210).await;
+    // An ordinary reader may not assign.
+    let r =
+        act(&app, &c.reader, &id, json!({"transition": "assign", "version": 0, "reader_user_id": reader2}))
+            .await;
+    r.assert_error(StatusCode::CONFLICT, "wrong_party", None);
+    // Assigning to someone who is not a reader is refused with the field named.
+    let doctor = me(&c.township_doctor).await;
+    let r =
+        act(&app, &chief, &id, json!({"transition": "assign", "version": 0, "reader_user_id": doctor})).await;
+    r.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+        Some(("reader_user_id", "not_a_reader")),
+    );
+    let e =
+        ok(&act(&app, &chief, &id, json!({"transition": "assign", "version": 0, "reader_user_id": reader2}))
+            .await)
+        .clone();
+    assert_eq!(e["state"], "claimed");
+    assert_eq!(e["reader_user_id"], reader2.as_str());
+    // The assigned reader reports; before that the supervisor can take it back.
+    let e = ok(&act(&app, &chief, &id, json!({"transition": "release", "version": 0})).await).clone();
+    assert_eq!(e["state"], "queued");
+    ok(&act(&app, &chief, &id, json!({"transition": "assign", "version": 0, "reader_user_id": reader2}))
+        .await);
+    let e = ok(&act(
+        &app,
+        &c.reader2,
+        &id,
+        json!({"transition": "finalise", "version": 0, "report": ct_report("未见异常")}),
+    )
+    .await)
+    .clone();
+    assert_eq!(e["state"], "delivered");
+    assert!(
+        e["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["transition"] == "assign" && x["party"] == "supervisor")
+    );
+}
