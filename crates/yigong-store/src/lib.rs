@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod audit;
+mod bind;
 pub mod consortium;
 mod db;
 pub mod department;

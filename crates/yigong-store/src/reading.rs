@@ -11,6 +11,7 @@ use yigong_domain::reading::{
     RecognitionScope, RetestGround, SpecimenStep, Urgency,
 };
 
+use crate::bind::{Bind, fetch_all, next};
 use crate::{StoreError, Tx, classify, on_tx};
 
 /// One exam item ordered at a grassroots site and read at a county centre.
@@ -309,31 +310,8 @@ pub async fn claim(
 }
 
 async fn fetch(tx: &mut Tx, sql: &str, binds: Vec<Bind>) -> Result<Vec<ExamOrder>, StoreError> {
-    let rows: Vec<Row> = on_tx!(tx, conn => {
-        let mut q = sqlx::query_as(sql);
-        for b in &binds {
-            q = match b {
-                Bind::Uuid(u) => q.bind(*u),
-                Bind::Text(t) => q.bind(t.clone()),
-                Bind::Int(i) => q.bind(*i),
-                Bind::At(a) => q.bind(*a),
-            };
-        }
-        q.fetch_all(conn).await
-    })?;
+    let rows: Vec<Row> = fetch_all(tx, sql, &binds).await?;
     rows.into_iter().map(ExamOrder::try_from).collect()
-}
-
-enum Bind {
-    Uuid(Uuid),
-    Text(String),
-    Int(i64),
-    At(DateTime<Utc>),
-}
-
-fn next(binds: &mut Vec<Bind>, b: Bind) -> String {
-    binds.push(b);
-    format!("${}", binds.len())
 }
 
 /// What a worklist shows.
@@ -961,18 +939,7 @@ pub async fn update_critical(tx: &mut Tx, c: &Critical, expected: i32) -> Result
 }
 
 async fn fetch_critical(tx: &mut Tx, sql: &str, binds: Vec<Bind>) -> Result<Vec<Critical>, StoreError> {
-    let rows: Vec<CriticalRow> = on_tx!(tx, conn => {
-        let mut q = sqlx::query_as(sql);
-        for b in &binds {
-            q = match b {
-                Bind::Uuid(u) => q.bind(*u),
-                Bind::Text(t) => q.bind(t.clone()),
-                Bind::Int(i) => q.bind(*i),
-                Bind::At(a) => q.bind(*a),
-            };
-        }
-        q.fetch_all(conn).await
-    })?;
+    let rows: Vec<CriticalRow> = fetch_all(tx, sql, &binds).await?;
     rows.into_iter().map(Critical::try_from).collect()
 }
 
@@ -1401,18 +1368,7 @@ pub async fn turnaround_counts(
          FROM o GROUP BY centre, grassroots, CASE WHEN counted IS NULL THEN -1 ELSE {minutes} END, \
          CASE WHEN counted IS NOT NULL AND counted <= due_at THEN 1 ELSE 0 END"
     );
-    let rows: Vec<(String, i32, i64, i32, i64)> = on_tx!(tx, conn => {
-        let mut q = sqlx::query_as(&sql);
-        for b in &binds {
-            q = match b {
-                Bind::Uuid(u) => q.bind(*u),
-                Bind::Text(t) => q.bind(t.clone()),
-                Bind::Int(i) => q.bind(*i),
-                Bind::At(a) => q.bind(*a),
-            };
-        }
-        q.fetch_all(conn).await
-    })?;
+    let rows: Vec<(String, i32, i64, i32, i64)> = fetch_all(tx, &sql, &binds).await?;
     rows.into_iter()
         .map(|(c, g, m, on, n)| {
             Ok(TurnaroundCount {

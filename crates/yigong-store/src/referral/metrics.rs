@@ -15,7 +15,8 @@ use yigong_domain::referral::green::Centre;
 use yigong_domain::referral::metrics::Measure;
 use yigong_domain::referral::{Direction, Priority, State};
 
-use super::{Bind, parse, parse_opt};
+use super::{parse, parse_opt};
+use crate::bind::{Bind, bind_values};
 use crate::{Backend, StoreError, Tx, on_tx};
 
 /// How counts are grouped.
@@ -150,22 +151,6 @@ fn first_binds(consortium: ConsortiumId, reach: &Reach<'_>) -> Vec<Bind> {
     vec![Bind::Uuid(consortium.as_uuid()), Bind::At(reach.from), Bind::At(reach.to), Bind::At(reach.now)]
 }
 
-/// Binds `binds` to a query of either backend.
-macro_rules! bind_all {
-    ($q:expr, $binds:expr) => {{
-        let mut q = $q;
-        for b in $binds {
-            q = match b {
-                Bind::Uuid(u) => q.bind(*u),
-                Bind::Text(t) => q.bind(t.clone()),
-                Bind::Int(i) => q.bind(*i),
-                Bind::At(a) => q.bind(*a),
-            };
-        }
-        q
-    }};
-}
-
 /// Fetches rows of type `$row`, whose key column is a text for months and a UUID otherwise.
 macro_rules! fetch_keyed {
     ($tx:expr, $sql:expr, $binds:expr, $group:expr, $row:ty) => {{
@@ -173,11 +158,11 @@ macro_rules! fetch_keyed {
         let binds: &[Bind] = $binds;
         if $group == GroupBy::Month {
             let rows: Vec<$row> =
-                on_tx!($tx, conn => bind_all!(sqlx::query_as(sql), binds).fetch_all(conn).await)?;
+                on_tx!($tx, conn => bind_values!(sqlx::query_as(sql), binds).fetch_all(conn).await)?;
             rows
         } else {
             let rows: Vec<<$row as KeyedBy>::ByUuid> =
-                on_tx!($tx, conn => bind_all!(sqlx::query_as(sql), binds).fetch_all(conn).await)?;
+                on_tx!($tx, conn => bind_values!(sqlx::query_as(sql), binds).fetch_all(conn).await)?;
             rows.into_iter().map(<$row as KeyedBy>::from_uuid).collect()
         }
     }};
@@ -261,7 +246,7 @@ pub async fn aggregate(
         comp = bucket("completed_at", n, first),
     );
     let rows: Vec<ScanRow> =
-        on_tx!(tx, conn => bind_all!(sqlx::query_as(&sql), &binds).fetch_all(conn).await)?;
+        on_tx!(tx, conn => bind_values!(sqlx::query_as(&sql), &binds).fetch_all(conn).await)?;
     let key_of = |b: i32, inst: Option<Uuid>| -> Option<Option<String>> {
         let b = usize::try_from(b).ok().filter(|b| *b > 0)?;
         Some(match group {
@@ -300,7 +285,7 @@ pub async fn aggregate(
         acc = bucket("accepted_at", n, first),
     );
     let rows: Vec<(String, Option<Uuid>, i32, i64, i64)> =
-        on_tx!(tx, conn => bind_all!(sqlx::query_as(&sql), &binds).fetch_all(conn).await)?;
+        on_tx!(tx, conn => bind_values!(sqlx::query_as(&sql), &binds).fetch_all(conn).await)?;
     // (priority, group key or none for the total) → (minutes, how many).
     type Values = Vec<(i64, u64)>;
     let mut by_group: BTreeMap<(Priority, Option<String>), Values> = BTreeMap::new();
@@ -404,7 +389,7 @@ pub async fn ids(
     sql.push_str(&format!(" ORDER BY submitted_at, referral_id LIMIT ${n}"));
     binds.push(Bind::Int(limit));
     let rows: Vec<(Uuid,)> =
-        on_tx!(tx, conn => bind_all!(sqlx::query_as(&sql), &binds).fetch_all(conn).await)?;
+        on_tx!(tx, conn => bind_values!(sqlx::query_as(&sql), &binds).fetch_all(conn).await)?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
@@ -424,7 +409,7 @@ pub async fn green_ids(
          ORDER BY submitted_at, referral_id"
     );
     let rows: Vec<(Uuid,)> =
-        on_tx!(tx, conn => bind_all!(sqlx::query_as(&sql), &binds).fetch_all(conn).await)?;
+        on_tx!(tx, conn => bind_values!(sqlx::query_as(&sql), &binds).fetch_all(conn).await)?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 

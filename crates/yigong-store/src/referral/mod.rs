@@ -10,6 +10,7 @@ use yigong_domain::referral::{
     CertificateClass, Direction, Facts, NoDownReason, Outcome, Party, Priority, State, Transition,
 };
 
+use crate::bind::{Bind, fetch_all};
 use crate::{StoreError, Tx, classify, on_tx};
 
 pub mod metrics;
@@ -375,26 +376,8 @@ pub async fn find_by_slip(
 }
 
 async fn fetch(tx: &mut Tx, sql: &str, binds: Vec<Bind>) -> Result<Vec<Referral>, StoreError> {
-    let rows: Vec<Row> = on_tx!(tx, conn => {
-        let mut q = sqlx::query_as(sql);
-        for b in &binds {
-            q = match b {
-                Bind::Uuid(u) => q.bind(*u),
-                Bind::Text(t) => q.bind(t.clone()),
-                Bind::Int(i) => q.bind(*i),
-                Bind::At(a) => q.bind(*a),
-            };
-        }
-        q.fetch_all(conn).await
-    })?;
+    let rows: Vec<Row> = fetch_all(tx, sql, &binds).await?;
     rows.into_iter().map(Referral::try_from).collect()
-}
-
-enum Bind {
-    Uuid(Uuid),
-    Text(String),
-    Int(i64),
-    At(DateTime<Utc>),
 }
 
 /// Live referrals of these patient records in `direction` (at most one each).
