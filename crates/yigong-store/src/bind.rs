@@ -48,3 +48,29 @@ where
 {
     Ok(on_tx!(tx, conn => bind_values!(sqlx::query_as(sql), binds).fetch_all(conn).await)?)
 }
+
+/// `UPDATE table SET …` of every column of `columns` (comma-separated, in bind order) but the first
+/// two — the consortium and the key, bound as `$1` and `$2` — where the row's version is still the
+/// one read (bound last). Optimistic concurrency for rows written whole.
+pub(crate) fn versioned_update(table: &str, columns: &str) -> String {
+    let names: Vec<&str> = columns.split(',').map(str::trim).collect();
+    let sets = names.iter().enumerate().skip(2).map(|(i, c)| format!("{c} = ${}", i + 1)).collect::<Vec<_>>();
+    format!(
+        "UPDATE {table} SET {} WHERE {} = $1 AND {} = $2 AND version = ${}",
+        sets.join(", "),
+        names[0],
+        names[1],
+        names.len() + 1
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_versioned_update_sets_every_column_but_the_key_and_checks_the_version() {
+        assert_eq!(
+            super::versioned_update("t", "consortium_id, id, a, version"),
+            "UPDATE t SET a = $3, version = $4 WHERE consortium_id = $1 AND id = $2 AND version = $5"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use yigong_domain::reading::{
     RecognitionScope, RetestGround, SpecimenStep, Urgency,
 };
 
-use crate::bind::{Bind, fetch_all, next};
+use crate::bind::{Bind, fetch_all, next, versioned_update};
 use crate::{StoreError, Tx, classify, on_tx};
 
 /// One exam item ordered at a grassroots site and read at a county centre.
@@ -246,18 +246,7 @@ pub async fn insert_order(tx: &mut Tx, o: &ExamOrder) -> Result<(), StoreError> 
 /// Writes every field of `o` if the stored version is still `expected`; otherwise the conflict
 /// `exam_stale` and nothing is written.
 pub async fn update_order(tx: &mut Tx, o: &ExamOrder, expected: i32) -> Result<(), StoreError> {
-    let sets = COLUMNS
-        .split(',')
-        .map(str::trim)
-        .enumerate()
-        .skip(2)
-        .map(|(i, c)| format!("{c} = ${}", i + 1))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "UPDATE exam_order SET {sets} WHERE consortium_id = $1 AND order_id = $2 AND version = ${}",
-        NCOLS + 1
-    );
+    let sql = versioned_update("exam_order", COLUMNS);
     let done = on_tx!(tx, conn => bind_order!(sqlx::query(&sql), o).bind(expected)
         .execute(conn).await.map(|r| r.rows_affected()))
     .map_err(|e| classify(e, "accession_taken"))?;
@@ -922,17 +911,7 @@ pub async fn insert_critical(tx: &mut Tx, c: &Critical) -> Result<(), StoreError
 
 /// Writes a critical value if its version is still `expected` (else `critical_stale`).
 pub async fn update_critical(tx: &mut Tx, c: &Critical, expected: i32) -> Result<(), StoreError> {
-    let sets = CRITICAL_COLUMNS
-        .split(',')
-        .map(str::trim)
-        .enumerate()
-        .skip(2)
-        .map(|(i, c)| format!("{c} = ${}", i + 1))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "UPDATE critical_value SET {sets} WHERE consortium_id = $1 AND critical_id = $2 AND version = $20"
-    );
+    let sql = versioned_update("critical_value", CRITICAL_COLUMNS);
     let done = on_tx!(tx, conn => bind_critical!(sqlx::query(&sql), c).bind(expected)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     if done == 0 { Err(StoreError::Conflict { rule: "critical_stale" }) } else { Ok(()) }

@@ -107,7 +107,7 @@ pub async fn synthetic_county(ctx: &Ctx, config: &Config) -> anyhow::Result<yigo
     }
     load_referrals(ctx, &cfg, &org).await?;
     let imaged = load_reading(ctx, &cfg, &org).await?;
-    load_images(ctx, config, &org, &imaged).await?;
+    load_images(ctx, &org, &imaged).await?;
     tracing::info!(
         institutions = org.institutions.len(),
         staff = org.staff.len(),
@@ -696,19 +696,15 @@ async fn load_reading(
 
 /// Stores synthetic CT slices (made by code, no real patient) for a few items waiting on the
 /// imaging worklist, under their accession numbers and the patients' local ids, into the data
-/// folder's object store (the one `serve` reads).
+/// folder's object store (`ctx`'s, the one `serve` reads).
 async fn load_images(
     ctx: &Ctx,
-    config: &Config,
     org: &yigong_synth::Organisation,
     imaged: &[yigong_synth::SynthExam],
 ) -> anyhow::Result<()> {
     use yigong_dicom::synthetic::{Slice, part10, uid};
     use yigong_domain::identity::Sex;
 
-    let mut images = ctx.clone();
-    images.objects =
-        std::sync::Arc::new(yigong_app::imaging::Objects::new(config.storage.data_dir.join("dicom")));
     let total: u64 = imaged.iter().filter_map(|x| x.images.as_ref()).map(|i| u64::from(i.slices)).sum();
     let mut progress = Progress::new("images", total);
     let mut done = 0u64;
@@ -740,7 +736,7 @@ async fn load_images(
                 size: 256,
             };
             yigong_app::imaging::load::ingest_loaded(
-                &images,
+                ctx,
                 org.consortium.id,
                 x.ordering_institution,
                 part10(&slice),

@@ -56,7 +56,6 @@ pub struct CriticalRow {
 
 /// Flags a critical value on `o` and tells the ordering site at once.
 pub(super) async fn identify(
-    ctx: &Ctx,
     tx: &mut Tx,
     actor: &Actor,
     o: &ExamOrder,
@@ -87,7 +86,6 @@ pub(super) async fn identify(
     };
     store::insert_critical(tx, &c).await?;
     super::notify_site(tx, o, "critical_value", true, now).await?;
-    let _ = ctx;
     Ok(c)
 }
 
@@ -139,14 +137,10 @@ pub async fn act_on_critical(
     let site = at_site(actor, c.ordering_institution_id);
     let to = match rules::decide(&c.facts(), step, site) {
         Ok(to) => to,
-        Err(e @ CriticalRefusal::WrongInstitution) => {
+        Err(CriticalRefusal::WrongInstitution) => {
             drop(tx);
-            let event = Event {
-                detail: Some("denial=wrong_institution".into()),
-                ..Event::on("acknowledge", "critical_value", id)
-            };
-            audit::record_denied(ctx, Some(actor), Some(consortium), event, actor.request_id.clone()).await?;
-            return Err(refusal(e));
+            let event = Event::on("acknowledge", "critical_value", id);
+            return Err(super::refuse(ctx, actor, "wrong_institution", event).await);
         }
         Err(e) => return Err(refusal(e)),
     };

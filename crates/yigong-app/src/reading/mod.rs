@@ -205,9 +205,10 @@ fn transition_error(r: Refusal) -> AppError {
 }
 
 /// Refuses (and audits) an actor who is no party to the item.
-async fn refuse(ctx: &Ctx, actor: &Actor, o: &ExamOrder, code: &'static str, action: &str) -> AppError {
-    let event = Event { detail: Some(format!("denial={code}")), ..Event::on(action, "exam_order", o.id) };
-    match audit::record_denied(ctx, Some(actor), Some(o.consortium_id), event, actor.request_id.clone()).await
+async fn refuse(ctx: &Ctx, actor: &Actor, code: &'static str, event: Event<'_>) -> AppError {
+    let event = Event { detail: Some(format!("denial={code}")), ..event };
+    match audit::record_denied(ctx, Some(actor), Some(actor.consortium_id), event, actor.request_id.clone())
+        .await
     {
         Ok(()) => AppError::Forbidden { code },
         Err(e) => e,
@@ -405,7 +406,7 @@ pub async fn get(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<OrderView, AppErr
     let parties = parties(actor, &order, supervisor);
     if parties.is_empty() {
         drop(tx);
-        return Err(refuse(ctx, actor, &order, "out_of_scope", "read").await);
+        return Err(refuse(ctx, actor, "out_of_scope", Event::on("read", "exam_order", order.id)).await);
     }
     let basis =
         if parties.contains(&Party::OrderingSite) { Basis::OwnInstitution } else { Basis::ReadingCentre };
@@ -551,7 +552,7 @@ pub async fn worklist(
 ) -> Result<Worklist, AppError> {
     if actor.role != Role::Reader {
         crate::referral::gate(ctx, actor, Permission::PatientRead, Event::of("search", "worklist")).await?;
-        return Err(refuse_plain(ctx, actor, "not_a_reader").await);
+        return Err(refuse(ctx, actor, "not_a_reader", Event::of("search", "worklist")).await);
     }
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin().await?;
@@ -581,16 +582,6 @@ pub async fn worklist(
     Ok(list)
 }
 
-async fn refuse_plain(ctx: &Ctx, actor: &Actor, code: &'static str) -> AppError {
-    let event = Event { detail: Some(format!("denial={code}")), ..Event::of("search", "worklist") };
-    match audit::record_denied(ctx, Some(actor), Some(actor.consortium_id), event, actor.request_id.clone())
-        .await
-    {
-        Ok(()) => AppError::Forbidden { code },
-        Err(e) => e,
-    }
-}
-
 /// Performs one transition on an item as `actor`.
 pub async fn act(
     ctx: &Ctx,
@@ -616,7 +607,9 @@ pub async fn act(
     let sides = parties(actor, &o, supervisor);
     if sides.is_empty() {
         drop(tx);
-        return Err(refuse(ctx, actor, &o, "out_of_scope", transition.as_str()).await);
+        return Err(
+            refuse(ctx, actor, "out_of_scope", Event::on(transition.as_str(), "exam_order", o.id)).await
+        );
     }
     let holder_only = matches!(
         transition,
@@ -629,7 +622,9 @@ pub async fn act(
         || holder_only && !sides.contains(&Party::Holder) && o.state == ItemState::Preliminary
     {
         drop(tx);
-        return Err(refuse(ctx, actor, &o, "not_assigned", transition.as_str()).await);
+        return Err(
+            refuse(ctx, actor, "not_assigned", Event::on(transition.as_str(), "exam_order", o.id)).await
+        );
     }
     let reason = change.reason.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let given = Given {
@@ -671,7 +666,6 @@ pub async fn act(
     )
     .await?;
     tx.commit().await?;
-    crate::referral::deliver_pending(ctx, consortium).await.ok();
     get(ctx, actor, id).await
 }
 
@@ -744,7 +738,7 @@ async fn apply(
                 .iter()
                 .any(|c| c.state != yigong_domain::reading::CriticalState::Closed);
             if signed.critical && !open {
-                critical::identify(ctx, tx, actor, o, draft.critical_text.clone().unwrap_or_default(), now)
+                critical::identify(tx, actor, o, draft.critical_text.clone().unwrap_or_default(), now)
                     .await?;
             }
             match transition {
@@ -893,7 +887,7 @@ pub async fn complete(ctx: &Ctx, actor: &Actor, id: Uuid) -> Result<OrderView, A
     let sides = parties(actor, &o, false);
     if !sides.contains(&Party::OrderingSite) {
         drop(tx);
-        return Err(refuse(ctx, actor, &o, "out_of_scope", "complete").await);
+        return Err(refuse(ctx, actor, "out_of_scope", Event::on("complete", "exam_order", o.id)).await);
     }
     if o.kind.has_images() && store::image_count(&mut tx, consortium, id).await? == 0 {
         return Err(Invalid::one(
@@ -971,7 +965,7 @@ pub async fn specimen_step(
     let sides = parties(actor, &o, supervisor);
     if sides.is_empty() {
         drop(tx);
-        return Err(refuse(ctx, actor, &o, "out_of_scope", "specimen").await);
+        return Err(refuse(ctx, actor, "out_of_scope", Event::on("specimen", "exam_order", o.id)).await);
     }
     domain::specimen::check(o.specimen_step, step, reason).map_err(|e| AppError::Transition {
         code: "invalid_step",

@@ -10,7 +10,7 @@ use yigong_domain::referral::{
     CertificateClass, Direction, Facts, NoDownReason, Outcome, Party, Priority, State, Transition,
 };
 
-use crate::bind::{Bind, fetch_all};
+use crate::bind::{Bind, fetch_all, versioned_update};
 use crate::{StoreError, Tx, classify, on_tx};
 
 pub mod metrics;
@@ -337,18 +337,7 @@ fn classify_insert(e: sqlx::Error) -> StoreError {
 /// Writes every field of `r` if the stored version is still `expected`; otherwise the
 /// conflict `referral_stale` and nothing is written.
 pub async fn update(tx: &mut Tx, r: &Referral, expected: i32) -> Result<(), StoreError> {
-    let sets = COLUMNS
-        .split(',')
-        .map(str::trim)
-        .enumerate()
-        .skip(2)
-        .map(|(i, c)| format!("{c} = ${}", i + 1))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "UPDATE referral SET {sets} WHERE consortium_id = $1 AND referral_id = $2 AND version = ${}",
-        NCOLS + 1
-    );
+    let sql = versioned_update("referral", COLUMNS);
     let done = on_tx!(tx, conn => bind_referral!(sqlx::query(&sql), r).bind(expected)
         .execute(conn).await.map(|r| r.rows_affected()))
     .map_err(classify_insert)?;
